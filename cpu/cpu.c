@@ -1,0 +1,257 @@
+#include "cpu/cpu.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpl.h"
+#include "cpu/events.h"
+#include "cpu/icount.h"
+#include "cpu/profile.h"
+#include "cpu/tlbfill.h"
+#include "cpu/uc_glue.h"
+
+static const char *const cpu_errors[] = {
+	[CPU_OK] = "success",
+	[CPU_ERR_UNICORN] = "Unicorn refused the machine setup",
+	[CPU_ERR_NOMEM] = "out of memory",
+	[CPU_ERR_PROFILE] = "unknown CPU profile",
+	[CPU_ERR_GLUE] = "Unicorn's internal helpers cannot be replaced",
+};
+
+const char *cpu_strerror(enum cpu_err e)
+{
+	return (unsigned)e < sizeof cpu_errors / sizeof cpu_errors[0] ? cpu_errors[e] : "?";
+}
+
+uint64_t cpu_get(struct cpu *cpu, int reg)
+{
+	uint64_t v = 0;
+	uc_err err = uc_reg_read(cpu->uc, reg, &v);
+	if (err != UC_ERR_OK) {
+		fprintf(stderr, "hvsim: internal error: reading register %d: %s\n", reg, uc_strerror(err));
+		abort();
+	}
+	return v;
+}
+
+void cpu_set(struct cpu *cpu, int reg, uint64_t value)
+{
+	uc_err err = uc_reg_write(cpu->uc, reg, &value);
+	if (err != UC_ERR_OK) {
+		fprintf(stderr, "hvsim: internal error: writing register %d: %s\n", reg, uc_strerror(err));
+		abort();
+	}
+}
+
+void cpu_get_mmr(struct cpu *cpu, int reg, uc_x86_mmr *m)
+{
+	*m = (uc_x86_mmr){ 0 };
+	uc_reg_read(cpu->uc, reg, m);
+}
+
+void cpu_set_mmr(struct cpu *cpu, int reg, const uc_x86_mmr *m)
+{
+	uc_reg_write(cpu->uc, reg, m);
+}
+
+/* In protected mode CPL is CS.RPL (QEMU keeps SS.DPL equal to it). */
+unsigned cpu_cpl(struct cpu *cpu)
+{
+	if (!(cpu_get(cpu, UC_X86_REG_CR0) & CR0_PE))
+		return 0;
+	return (unsigned)cpu_get(cpu, UC_X86_REG_CS) & 3;
+}
+
+uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
+{
+	uc_x86_msr m = { .rid = index };
+	uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
+	return m.value;
+}
+
+void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
+{
+	uc_x86_msr m = { .rid = index, .value = value };
+	uc_reg_write(cpu->uc, UC_X86_REG_MSR, &m);
+}
+
+void cpu_mmu_regs(struct cpu *cpu, struct mmu_regs *r)
+{
+	r->cr0 = cpu_get(cpu, UC_X86_REG_CR0);
+	r->cr3 = cpu_get(cpu, UC_X86_REG_CR3);
+	r->cr4 = cpu_get(cpu, UC_X86_REG_CR4);
+	r->efer = cpu_rdmsr(cpu, MSR_EFER);
+	r->maxphyaddr = 46;
+}
+
+void cpu_flush_tlb(struct cpu *cpu)
+{
+	uc_ctl_flush_tlb(cpu->uc);
+}
+
+void cpu_request_stop(struct cpu *cpu)
+{
+	cpu->stop_requested = true;
+	uc_emu_stop(cpu->uc);
+}
+
+void cpu_log(struct cpu *cpu, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(cpu->cfg.log_file ? cpu->cfg.log_file : stderr, fmt, ap);
+	va_end(ap);
+}
+
+bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write, bool user,
+		 bool implicit, struct fault *f)
+{
+	struct mmu_regs regs;
+	uint8_t *p = buf;
+
+	cpu_mmu_regs(cpu, &regs);
+	while (len) {
+		struct mmu_req req = { .va = va, .access = write ? MMU_WRITE : MMU_READ,
+				       .user = user, .implicit = implicit };
+		struct mmu_result r;
+		size_t chunk = 0x1000 - (va & 0xfff);
+		if (chunk > len)
+			chunk = len;
+		if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, f))
+			return false;
+		if (!phys_contains(&cpu->phys, r.pa, chunk)) {
+			if (write)
+				uc_mem_write(cpu->uc, r.pa, p, chunk);
+			else if (uc_mem_read(cpu->uc, r.pa, p, chunk) != UC_ERR_OK)
+				memset(p, 0xff, chunk);
+		} else if (write) {
+			memcpy(cpu->phys.ram + r.pa, p, chunk);
+		} else {
+			memcpy(p, cpu->phys.ram + r.pa, chunk);
+		}
+		va += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
+{
+	struct cpu *cpu = opaque;
+
+	if (cpu->stub_active)
+		return;
+	cpu->vtime += icount_block(cpu, pc, size);
+	if (cpu->vtime >= cpu->deadline)
+		uc_emu_stop(uc);
+}
+
+static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)
+{
+	struct cpu *cpu = opaque;
+
+	cpu->exc_pending = true;
+	cpu->exc_vector = (uint8_t)intno;
+	uc_emu_stop(uc);
+}
+
+static bool on_invalid(uc_engine *uc, void *opaque)
+{
+	struct cpu *cpu = opaque;
+
+	cpu->exc_pending = true;
+	cpu->exc_vector = X86_UD;
+	uc_emu_stop(uc);
+	return true;
+}
+
+static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *opaque)
+{
+	struct cpu *cpu = opaque;
+	(void)uc;
+	return cpu->io.in ? cpu->io.in(cpu->io.opaque, (uint16_t)port, (unsigned)size)
+			  : 0xffffffffu;
+}
+
+static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque)
+{
+	struct cpu *cpu = opaque;
+	(void)uc;
+	if (cpu->io.out)
+		cpu->io.out(cpu->io.opaque, (uint16_t)port, (unsigned)size, value);
+}
+
+static bool on_cpuid(uc_engine *uc, void *opaque)
+{
+	struct cpu *cpu = opaque;
+	struct cpuid_regs r;
+	(void)uc;
+
+	profile_cpuid(cpu, (uint32_t)cpu_get(cpu, UC_X86_REG_RAX),
+		      (uint32_t)cpu_get(cpu, UC_X86_REG_RCX), &r);
+	cpu_set(cpu, UC_X86_REG_RAX, r.eax);
+	cpu_set(cpu, UC_X86_REG_RBX, r.ebx);
+	cpu_set(cpu, UC_X86_REG_RCX, r.ecx);
+	cpu_set(cpu, UC_X86_REG_RDX, r.edx);
+	return true; /* skip Unicorn's own CPUID */
+}
+
+static enum cpu_err add_hooks(struct cpu *cpu)
+{
+	uc_hook *h = cpu->hooks;
+	uc_err e = UC_ERR_OK;
+
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_TLB_FILL, tlbfill_hook, cpu, 1, 0);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_BLOCK, on_block, cpu, 1, 0);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INTR, on_interrupt, cpu, 1, 0);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN_INVALID, on_invalid, cpu, 1, 0);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_in, cpu, 1, 0, UC_X86_INS_IN);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_out, cpu, 1, 0, UC_X86_INS_OUT);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_cpuid, cpu, 1, 0, UC_X86_INS_CPUID);
+	return e == UC_ERR_OK ? CPU_OK : CPU_ERR_UNICORN;
+}
+
+enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ram)
+{
+	char why[200];
+	enum cpu_err err;
+
+	memset(cpu, 0, sizeof *cpu);
+	cpu->cfg = *cfg;
+	cpu->profile = profile_find(cfg->profile);
+	if (!cpu->profile)
+		return CPU_ERR_PROFILE;
+	if (!glue_check(why, sizeof why)) {
+		fprintf(stderr, "hvsim: %s\n", why);
+		return CPU_ERR_GLUE;
+	}
+	cpu->phys = (struct phys){ .ram = ram, .size = cfg->ram_size };
+	cpu->ptmem = (struct pt_mem){ .phys = &cpu->phys };
+	cpu->deadline = UINT64_MAX;
+	cpu->msr_apic_base = 0xfee00000ull | (1ull << 11) | (1ull << 8);
+	cpu->icache = icount_new();
+	if (!cpu->icache)
+		return CPU_ERR_NOMEM;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &cpu->uc) != UC_ERR_OK)
+		return CPU_ERR_UNICORN;
+	glue_enter(cpu);
+	if (uc_ctl_set_cpu_model(cpu->uc, UC_CPU_X86_BROADWELL) != UC_ERR_OK ||
+	    uc_ctl_tlb_mode(cpu->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
+	    uc_mem_map_ptr(cpu->uc, 0, cfg->ram_size, UC_PROT_ALL, ram) != UC_ERR_OK ||
+	    !cpl_init(cpu))
+		return CPU_ERR_UNICORN;
+	err = add_hooks(cpu);
+	return err;
+}
+
+void cpu_destroy(struct cpu *cpu)
+{
+	if (cpu->uc)
+		uc_close(cpu->uc);
+	icount_free(cpu->icache);
+	glue_leave();
+	cpu->uc = NULL;
+	cpu->icache = NULL;
+}

@@ -1,0 +1,132 @@
+/*
+ * The x86-64 system model around one Unicorn engine: Unicorn executes instructions, and this
+ * layer owns everything that decides what an access may do (cpu/mmu.c through the TLB-fill hook),
+ * how events are delivered (cpu/events.c), and what CPUID, MSRs and the TSC say (cpu/profile.c).
+ */
+#ifndef HVSIM_CPU_CPU_H
+#define HVSIM_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <unicorn/unicorn.h>
+
+#include "cpu/fault.h"
+#include "cpu/mmu.h"
+#include "cpu/phys.h"
+
+struct cpu;
+
+/* What the platform (sim/) provides to the CPU: port I/O. */
+struct cpu_io {
+	void *opaque;
+	uint32_t (*in)(void *opaque, uint16_t port, unsigned size);
+	void (*out)(void *opaque, uint16_t port, unsigned size, uint32_t value);
+};
+
+enum cpu_log {
+	CPU_LOG_FAULTS = 1u << 0, /* every #PF with RIP, CR2, error code, CPL, AC and reason */
+	CPU_LOG_EVENTS = 1u << 1, /* every exception / interrupt delivered */
+	CPU_LOG_VMX = 1u << 2,    /* VM entries and exits (vmx/) */
+};
+
+struct cpu_config {
+	uint64_t ram_size;
+	unsigned log;            /* enum cpu_log */
+	FILE *log_file;          /* NULL: stderr */
+	const char *profile;     /* CPU profile name; NULL: the default */
+};
+
+/* Why cpu_run returned. */
+enum cpu_stop {
+	CPU_STOP_HALT,         /* HLT with interrupts disabled: the guest is done */
+	CPU_STOP_REQUEST,      /* a device asked to stop (debug-exit port) */
+	CPU_STOP_BUDGET,       /* the instruction budget ran out */
+	CPU_STOP_TRIPLE_FAULT, /* shutdown: reported with the exceptions that led to it */
+	CPU_STOP_ERROR,        /* the simulator cannot continue (cpu->error says why) */
+};
+
+#define CPU_EXC_HISTORY 4
+
+struct icount_cache;
+struct cpu_profile;
+
+struct cpu {
+	uc_engine *uc;
+	struct cpu_config cfg;
+	struct phys phys;
+	struct pt_mem ptmem;
+	struct cpu_io io;
+	const struct cpu_profile *profile;
+
+	uint64_t vtime;    /* retired guest instructions: the only clock the guest sees */
+	uint64_t deadline; /* vtime at which cpu_run must look at timers and budget */
+	uint64_t budget;   /* stop when vtime reaches it; 0: unlimited */
+
+	/* Set by the TLB-fill hook when it refuses an access; consumed by the run loop. */
+	bool fault_pending;
+	struct fault fault;
+	/* Set by the interrupt hook: an exception raised inside Unicorn. */
+	bool exc_pending;
+	uint8_t exc_vector;
+	bool exc_soft; /* INT n / INT3 / INTO: RIP is already past the instruction */
+
+	bool stop_requested;
+	bool hlt_executed;
+	bool stub_active;      /* a CPL-switch stub is running (cpu/cpl.c) */
+	char cpl_error[160];
+	bool halted;       /* HLT with interrupts enabled: waiting for an interrupt */
+	char error[256];   /* why CPU_STOP_ERROR */
+
+	/* Exceptions since the last successfully resumed instruction, for #DF and triple faults. */
+	struct fault exc_history[CPU_EXC_HISTORY];
+	unsigned exc_count;
+
+	/* MSR state the model owns (Unicorn has no place for it). */
+	uint64_t msr_feature_control;
+	uint64_t msr_apic_base;
+	uint64_t tsc_offset;
+
+	struct icount_cache *icache;
+	uint64_t stats_fills, stats_faults, stats_events;
+	uc_hook hooks[8];
+};
+
+/* Error values for cpu_* setup functions. */
+enum cpu_err { CPU_OK, CPU_ERR_UNICORN, CPU_ERR_NOMEM, CPU_ERR_PROFILE, CPU_ERR_GLUE };
+const char *cpu_strerror(enum cpu_err e);
+
+enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ram);
+void cpu_destroy(struct cpu *cpu);
+
+/* Run until something the platform must handle. */
+enum cpu_stop cpu_run(struct cpu *cpu);
+
+/* Register access (aborts on a Unicorn error: these cannot fail for valid register ids). */
+uint64_t cpu_get(struct cpu *cpu, int reg);
+void cpu_set(struct cpu *cpu, int reg, uint64_t value);
+void cpu_get_mmr(struct cpu *cpu, int reg, uc_x86_mmr *m);
+void cpu_set_mmr(struct cpu *cpu, int reg, const uc_x86_mmr *m);
+unsigned cpu_cpl(struct cpu *cpu);
+/* MSRs through Unicorn's own path (RDMSR/WRMSR semantics, including hvsim's profile). */
+uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index);
+void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value);
+void cpu_mmu_regs(struct cpu *cpu, struct mmu_regs *r);
+
+/* Flush Unicorn's TLB (after hvsim changes translation state behind the guest's back). */
+void cpu_flush_tlb(struct cpu *cpu);
+
+/* Linear-address access as the CPU would make it, for event delivery and debuggers. */
+bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write, bool user,
+		 bool implicit, struct fault *f);
+
+/* Request the run loop to stop after the current instruction (devices). */
+void cpu_request_stop(struct cpu *cpu);
+
+/* The state of the machine, for `--hash`: registers and all of RAM. */
+uint64_t cpu_state_hash(struct cpu *cpu);
+
+void cpu_log(struct cpu *cpu, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

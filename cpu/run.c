@@ -1,0 +1,129 @@
+/*
+ * The run loop: uc_emu_start until an event, then dispatch it. Execution leaves the JIT in one
+ * place (here); faults come up as values from the TLB-fill hook and the exception hooks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/events.h"
+#include "cpu/uc_glue.h"
+
+#define RFLAGS_IF (1ull << 9)
+#define UNTIL_NEVER 0xffffffffffffffffull
+
+/* Was the exception raised by INT n / INT3 / INTO (RIP already past it)? */
+static bool software_interrupt(struct cpu *cpu, uint8_t vector)
+{
+	uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
+	uint8_t b[2];
+	struct fault f;
+
+	if (!cpu_virt_rw(cpu, rip - 2, b, 2, false, false, false, &f))
+		return false;
+	return (b[0] == 0xcd && b[1] == vector) || (vector == X86_BP && b[1] == 0xcc) ||
+	       (vector == X86_OF && b[1] == 0xce) || (vector == X86_DB && b[1] == 0xf1);
+}
+
+static void log_fault(struct cpu *cpu, const struct fault *f)
+{
+	pf_error_t ec = { .raw = f->error_code };
+	cpu_log(cpu,
+		"fault: #PF rip=%#llx cr2=%#llx error=%#x [%s%s%s%s%s] cpl=%u ac=%u reason=%s\n",
+		(unsigned long long)cpu_get(cpu, UC_X86_REG_RIP), (unsigned long long)f->cr2,
+		f->error_code, ec.present ? "P" : "-", ec.write ? "W" : "R", ec.user ? "U" : "S",
+		ec.rsvd ? " RSVD" : "", ec.fetch ? " I" : "", cpu_cpl(cpu),
+		!!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_AC), fault_reason_name(f->reason));
+}
+
+/* Deliver an event; false if the machine must stop (triple fault or unsupported). */
+static bool deliver(struct cpu *cpu, struct fault f, enum event_kind kind, enum cpu_stop *stop)
+{
+	switch (event_deliver(cpu, f, kind)) {
+	case EVENT_DELIVERED:
+		return true;
+	case EVENT_TRIPLE_FAULT:
+		*stop = CPU_STOP_TRIPLE_FAULT;
+		return false;
+	default:
+		*stop = CPU_STOP_ERROR;
+		return false;
+	}
+}
+
+static bool handle_fault(struct cpu *cpu, enum cpu_stop *stop)
+{
+	struct fault f = cpu->fault;
+
+	cpu->fault_pending = false;
+	if (f.reason == FAULT_UNSUPPORTED_MODE) {
+		snprintf(cpu->error, sizeof cpu->error,
+			 "paging mode not modelled at %#llx (only IA-32e 4-level paging or no paging)",
+			 (unsigned long long)f.cr2);
+		*stop = CPU_STOP_ERROR;
+		return false;
+	}
+	if (f.vector == X86_PF) {
+		cpu->stats_faults++;
+		if (cpu->cfg.log & CPU_LOG_FAULTS)
+			log_fault(cpu, &f);
+	}
+	if (f.vector != X86_PF)
+		f.error_code = 0;
+	return deliver(cpu, f, EVENT_EXCEPTION, stop);
+}
+
+static bool handle_exception(struct cpu *cpu, enum cpu_stop *stop)
+{
+	uint8_t v = cpu->exc_vector;
+	bool soft = software_interrupt(cpu, v);
+	struct fault f = { .vector = v, .has_error_code = !soft && event_has_error_code(v) };
+
+	cpu->exc_pending = false;
+	return deliver(cpu, f, soft ? EVENT_SOFTWARE : EVENT_EXCEPTION, stop);
+}
+
+enum cpu_stop cpu_run(struct cpu *cpu)
+{
+	enum cpu_stop stop = CPU_STOP_ERROR;
+
+	glue_enter(cpu);
+	for (;;) {
+		uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
+		uc_err err;
+
+		if (cpu->budget && cpu->vtime >= cpu->budget)
+			return CPU_STOP_BUDGET;
+		cpu->deadline = cpu->budget ? cpu->budget : UINT64_MAX;
+		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = false;
+		cpu->stop_requested = false;
+
+		err = uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
+
+		if (cpu->stop_requested)
+			return CPU_STOP_REQUEST;
+		if (err == UC_ERR_EXCEPTION && cpu->fault_pending) {
+			if (!handle_fault(cpu, &stop))
+				return stop;
+			continue;
+		}
+		if (cpu->exc_pending) {
+			if (!handle_exception(cpu, &stop))
+				return stop;
+			continue;
+		}
+		if (err != UC_ERR_OK) {
+			snprintf(cpu->error, sizeof cpu->error, "Unicorn stopped at %#llx: %s",
+				 (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP), uc_strerror(err));
+			return CPU_STOP_ERROR;
+		}
+		if (cpu->hlt_executed) {
+			if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+				return CPU_STOP_HALT;
+			snprintf(cpu->error, sizeof cpu->error,
+				 "HLT with interrupts enabled at %#llx and no interrupt source",
+				 (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP));
+			return CPU_STOP_ERROR;
+		}
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * The TLB-fill hook: every Unicorn TLB miss asks here what a linear address maps to and what the
+ * current access class may do with the page. The class is QEMU's MMU index (learned through
+ * cpu/uc_glue.c): user, supervisor with SMAP checks, supervisor without. Accesses that QEMU makes
+ * on a supervisor index while CPL = 3 are implicit supervisor accesses (descriptor tables, TSS,
+ * IDT); so are accesses to those tables at any CPL (SDM Vol. 3, 4.6 "Access Rights").
+ */
+#include "cpu/tlbfill.h"
+
+#include "cpu/cpl.h"
+#include "cpu/cpu.h"
+#include "cpu/uc_glue.h"
+
+static bool in_range(uint64_t va, uint64_t base, uint32_t limit)
+{
+	return va >= (base & ~0xfffull) && va <= base + limit;
+}
+
+/* Does the page at 'va' hold part of a system table (GDT, LDT, IDT, TSS)? */
+static bool system_table_page(struct cpu *cpu, uint64_t va)
+{
+	static const int tables[] = { UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_LDTR, UC_X86_REG_TR };
+	for (unsigned i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		uc_x86_mmr m;
+		cpu_get_mmr(cpu, tables[i], &m);
+		if (m.limit && in_range(va, m.base, m.limit))
+			return true;
+	}
+	return false;
+}
+
+void tlbfill_classify(struct cpu *cpu, struct mmu_req *req, int mmu_idx)
+{
+	unsigned cpl = cpu_cpl(cpu);
+	bool ac = cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_AC;
+
+	if (mmu_idx == GLUE_IDX_UNKNOWN)
+		mmu_idx = cpl == 3 ? GLUE_IDX_USER : ac ? GLUE_IDX_KNOSMAP : GLUE_IDX_KSMAP;
+	req->user = false;
+	req->implicit = false;
+	req->ac = false;
+	switch (mmu_idx) {
+	case GLUE_IDX_USER:
+		req->user = true;
+		return;
+	case GLUE_IDX_KSMAP:
+		req->implicit = cpl == 3 || system_table_page(cpu, req->va);
+		return;
+	default:
+		req->implicit = cpl == 3 || system_table_page(cpu, req->va);
+		req->ac = cpl < 3 && ac;
+		return;
+	}
+}
+
+static enum mmu_access access_of(uc_mem_type type)
+{
+	switch (type) {
+	case UC_MEM_WRITE:
+		return MMU_WRITE;
+	case UC_MEM_FETCH:
+		return MMU_FETCH;
+	default:
+		return MMU_READ;
+	}
+}
+
+bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *opaque)
+{
+	struct cpu *cpu = opaque;
+	struct mmu_regs regs;
+	struct mmu_req req = { .va = glue_fault_address(va), .access = access_of(type) };
+	struct mmu_result r;
+	(void)uc;
+
+	cpu->stats_fills++;
+	if (cpu->stub_active && va == CPL_STUB_VA) {
+		e->paddr = CPL_STUB_PA;
+		e->perms = UC_PROT_READ | UC_PROT_EXEC;
+		return true;
+	}
+	cpu_mmu_regs(cpu, &regs);
+	tlbfill_classify(cpu, &req, glue_mmu_idx());
+	if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, &cpu->fault)) {
+		cpu->fault_pending = true;
+		return false;
+	}
+	e->paddr = r.pa & ~0xfffull;
+	e->perms = (uc_prot)r.prot;
+	return true;
+}

@@ -1,0 +1,149 @@
+#define _GNU_SOURCE
+#include "cpu/uc_glue.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "cpu/profile.h"
+
+typedef bool (*fill_fn)(void *cs, uint64_t addr, int size, int rw, int mmu_idx, bool probe,
+			uintptr_t retaddr);
+typedef void (*raise_fn)(void *env, int intno, int error_code, uintptr_t retaddr);
+typedef void (*helper_fn)(void *env);
+typedef void (*hlt_fn)(void *env, int next_eip_addend);
+
+static fill_fn real_fill;
+static helper_fn real_rdmsr, real_wrmsr;
+static hlt_fn real_hlt;
+static raise_fn raise_exception_err_ra;
+static __thread struct cpu *current;
+static __thread int current_idx = GLUE_IDX_UNKNOWN;
+static __thread uint64_t current_addr;
+static __thread bool current_addr_valid;
+
+/* Exported replacements: prototypes so -Wmissing-prototypes stays quiet. */
+bool unicorn_fill_tlb_x86_64(void *cs, uint64_t addr, int size, int rw, int mmu_idx, bool probe,
+			     uintptr_t retaddr);
+void helper_rdmsr_x86_64(void *env);
+void helper_wrmsr_x86_64(void *env);
+uint64_t cpu_get_tsc_x86_64(void *env);
+void helper_hlt_x86_64(void *env, int next_eip_addend);
+
+bool unicorn_fill_tlb_x86_64(void *cs, uint64_t addr, int size, int rw, int mmu_idx, bool probe,
+			     uintptr_t retaddr)
+{
+	int saved = current_idx;
+	current_idx = mmu_idx;
+	current_addr = addr;
+	current_addr_valid = true;
+	bool ok = real_fill(cs, addr, size, rw, mmu_idx, probe, retaddr);
+	current_idx = saved;
+	current_addr_valid = false;
+	return ok;
+}
+
+/* RDMSR/WRMSR reach here only at CPL 0 (QEMU raises #GP at CPL > 0 before the call). */
+void helper_rdmsr_x86_64(void *env)
+{
+	struct cpu *cpu = current;
+	uint32_t index = (uint32_t)cpu_get(cpu, UC_X86_REG_RCX);
+	uint64_t value;
+
+	switch (profile_rdmsr(cpu, index, &value)) {
+	case MSR_DONE:
+		cpu_set(cpu, UC_X86_REG_RAX, (uint32_t)value);
+		cpu_set(cpu, UC_X86_REG_RDX, value >> 32);
+		break;
+	case MSR_UNICORN:
+		real_rdmsr(env);
+		break;
+	case MSR_GP:
+		raise_exception_err_ra(env, X86_GP, 0, (uintptr_t)__builtin_return_address(0));
+	}
+}
+
+void helper_wrmsr_x86_64(void *env)
+{
+	struct cpu *cpu = current;
+	uint32_t index = (uint32_t)cpu_get(cpu, UC_X86_REG_RCX);
+	uint64_t value = (uint32_t)cpu_get(cpu, UC_X86_REG_RAX) |
+			 (cpu_get(cpu, UC_X86_REG_RDX) << 32);
+
+	switch (profile_wrmsr(cpu, index, value)) {
+	case MSR_DONE:
+		break;
+	case MSR_UNICORN:
+		real_wrmsr(env);
+		break;
+	case MSR_GP:
+		raise_exception_err_ra(env, X86_GP, 0, (uintptr_t)__builtin_return_address(0));
+	}
+}
+
+uint64_t cpu_get_tsc_x86_64(void *env)
+{
+	(void)env;
+	return current ? current->vtime + current->tsc_offset : 0;
+}
+
+/* HLT ends uc_emu_start like a stop request does; remember that it was HLT. */
+void helper_hlt_x86_64(void *env, int next_eip_addend)
+{
+	if (current)
+		current->hlt_executed = true;
+	real_hlt(env, next_eip_addend);
+}
+
+static bool is_ours(const char *name, void *ours, char *why, unsigned len)
+{
+	void *seen = dlsym(RTLD_DEFAULT, name);
+	if (seen != ours) {
+		snprintf(why, len, "libunicorn does not call hvsim's %s (not exported or not interposable)",
+			 name);
+		return false;
+	}
+	return true;
+}
+
+bool glue_check(char *why, unsigned len)
+{
+	real_fill = (fill_fn)dlsym(RTLD_NEXT, "unicorn_fill_tlb_x86_64");
+	raise_exception_err_ra = (raise_fn)dlsym(RTLD_NEXT, "raise_exception_err_ra_x86_64");
+	real_rdmsr = (helper_fn)dlsym(RTLD_NEXT, "helper_rdmsr_x86_64");
+	real_wrmsr = (helper_fn)dlsym(RTLD_NEXT, "helper_wrmsr_x86_64");
+	real_hlt = (hlt_fn)dlsym(RTLD_NEXT, "helper_hlt_x86_64");
+	if (!real_fill || !raise_exception_err_ra || !real_rdmsr || !real_wrmsr || !real_hlt) {
+		snprintf(why, len, "libunicorn lacks one of unicorn_fill_tlb, raise_exception_err_ra, helper_rdmsr/wrmsr/hlt "
+				   "(need Unicorn >= 2.1 built with exported QEMU helpers)");
+		return false;
+	}
+	return is_ours("unicorn_fill_tlb_x86_64", (void *)unicorn_fill_tlb_x86_64, why, len) &&
+	       is_ours("helper_rdmsr_x86_64", (void *)helper_rdmsr_x86_64, why, len) &&
+	       is_ours("helper_wrmsr_x86_64", (void *)helper_wrmsr_x86_64, why, len) &&
+	       is_ours("cpu_get_tsc_x86_64", (void *)cpu_get_tsc_x86_64, why, len) &&
+	       is_ours("helper_hlt_x86_64", (void *)helper_hlt_x86_64, why, len);
+}
+
+void glue_enter(struct cpu *cpu)
+{
+	current = cpu;
+}
+
+void glue_leave(void)
+{
+	current = NULL;
+}
+
+int glue_mmu_idx(void)
+{
+	return current_idx;
+}
+
+uint64_t glue_fault_address(uint64_t page)
+{
+	if (current_addr_valid && (current_addr & ~0xfffull) == page)
+		return current_addr;
+	return page;
+}

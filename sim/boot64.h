@@ -1,0 +1,17 @@
+/*
+ * The documented initial state for ELF64 images (README "Booting"): 64-bit mode at CPL 0 with an
+ * identity map built by hvsim in a reserved area at the top of RAM.
+ */
+#ifndef HVSIM_SIM_BOOT64_H
+#define HVSIM_SIM_BOOT64_H
+
+#include <stdint.h>
+
+struct cpu;
+
+/* The top BOOT64_RESERVED bytes of RAM hold the boot GDT, page tables and command line. */
+#define BOOT64_RESERVED 0x10000ull
+
+void boot64_setup(struct cpu *cpu, uint64_t entry, const char *cmdline);
+
+#endif

@@ -1,0 +1,30 @@
+/* The hvsim command line: subcommands, shared option parsing, and usage errors. */
+#ifndef HVSIM_SIM_CLI_H
+#define HVSIM_SIM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HVSIM_VERSION "0.1.0"
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+};
+
+extern const struct command commands[];
+
+/* Print "hvsim SUB: message" and a hint to stderr; returns EXIT_USAGE. */
+int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sizes: a number with an optional K, M, G or T suffix (powers of 1024). */
+bool parse_size(const char *s, uint64_t *out);
+/* Counts: a number with an optional k, M or G suffix (powers of 1000). */
+bool parse_count(const char *s, uint64_t *out);
+
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_not_built(int argc, char **argv);
+
+#endif

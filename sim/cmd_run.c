@@ -1,0 +1,154 @@
+/* hvsim run: boot an image and run it to completion. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/profile.h"
+#include "sim/cli.h"
+#include "sim/exitcode.h"
+#include "sim/machine.h"
+#include "sim/ram.h"
+#include "sim/statehash.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvsim run [options] IMAGE\n\n"
+		"Boot IMAGE (an ELF64 executable, entered in long mode; see README \"Booting\") and run\n"
+		"it until it writes the debug-exit port (0xf4), halts with interrupts off, or faults.\n\n"
+		"options:\n"
+		"  -m, --mem SIZE         guest RAM (default 256M; 2M..64G; K/M/G suffixes)\n"
+		"      --serial FILE      write COM1 output to FILE instead of stdout\n"
+		"      --cmdline STRING   command line passed to the image\n"
+		"      --cpu PROFILE      CPU profile (default broadwell-ep; see 'hvsim info')\n"
+		"      --log WHAT         comma-separated: faults (every #PF with its reason),\n"
+		"                         events (every exception/interrupt delivered)\n"
+		"      --log-file FILE    write --log output to FILE (default stderr)\n"
+		"      --max-insns N      stop with exit code 3 after N guest instructions\n"
+		"                         (k/M/G suffixes; default unlimited)\n"
+		"      --exit-code STYLE  native (default): debug-exit value v gives 0 if v=0 else 1;\n"
+		"                         qemu: (v<<1)|1 like QEMU's isa-debug-exit\n"
+		"      --hash             print a hash of registers + RAM at exit (determinism checks)\n"
+		"  -h, --help             show this help\n\n"
+		"exit codes: 0 success, 1 guest failure, 2 usage/input error, 3 simulator fault\n");
+}
+
+static bool parse_log(const char *s, unsigned *log)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = { { "faults", CPU_LOG_FAULTS }, { "events", CPU_LOG_EVENTS }, { "vmx", CPU_LOG_VMX } };
+	char buf[128];
+
+	if (strlen(s) >= sizeof buf)
+		return false;
+	strcpy(buf, s);
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned i;
+		for (i = 0; i < sizeof names / sizeof names[0] && strcmp(tok, names[i].name); i++)
+			;
+		if (i == sizeof names / sizeof names[0])
+			return false;
+		*log |= names[i].bit;
+	}
+	return true;
+}
+
+enum { OPT_SERIAL = 256, OPT_CMDLINE, OPT_CPU, OPT_LOG, OPT_LOG_FILE, OPT_MAX_INSNS, OPT_EXIT_CODE, OPT_HASH };
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "max-insns", required_argument, NULL, OPT_MAX_INSNS },
+		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
+		{ "hash", no_argument, NULL, OPT_HASH },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct machine_config cfg = { .ram_size = 256ull << 20 };
+	const char *log_file = NULL;
+	bool hash = false;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!parse_size(optarg, &cfg.ram_size) || cfg.ram_size < RAM_MIN ||
+			    cfg.ram_size > RAM_MAX || (cfg.ram_size & 0xfff))
+				return usage_error("run", "--mem '%s': expected a 4K-multiple size from 2M to 64G", optarg);
+			break;
+		case OPT_SERIAL:
+			cfg.serial_path = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg.cmdline = optarg;
+			break;
+		case OPT_CPU:
+			if (!profile_find(optarg))
+				return usage_error("run", "--cpu '%s': unknown profile (see 'hvsim info')", optarg);
+			cfg.profile = optarg;
+			break;
+		case OPT_LOG:
+			if (!parse_log(optarg, &cfg.log))
+				return usage_error("run", "--log '%s': expected a list of faults, events, vmx", optarg);
+			break;
+		case OPT_LOG_FILE:
+			log_file = optarg;
+			break;
+		case OPT_MAX_INSNS:
+			if (!parse_count(optarg, &cfg.max_insns) || !cfg.max_insns)
+				return usage_error("run", "--max-insns '%s': expected a positive count", optarg);
+			break;
+		case OPT_EXIT_CODE:
+			if (!strcmp(optarg, "native"))
+				cfg.exit_style = EXIT_STYLE_NATIVE;
+			else if (!strcmp(optarg, "qemu"))
+				cfg.exit_style = EXIT_STYLE_QEMU;
+			else
+				return usage_error("run", "--exit-code '%s': expected native or qemu", optarg);
+			break;
+		case OPT_HASH:
+			hash = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("run", optind == argc ? "missing IMAGE" : "more than one IMAGE given");
+	cfg.image = argv[optind];
+
+	struct machine m;
+	FILE *logf = NULL;
+	if (log_file && !(logf = fopen(log_file, "w"))) {
+		fprintf(stderr, "hvsim run: %s: cannot open for writing\n", log_file);
+		return EXIT_USAGE;
+	}
+	int rc = machine_create(&m, &cfg);
+	m.cpu.cfg.log_file = logf;
+	if (rc == EXIT_OK)
+		rc = machine_boot(&m);
+	if (rc == EXIT_OK) {
+		rc = machine_run(&m);
+		if (hash)
+			printf("state-hash: %016llx\n", (unsigned long long)state_hash(&m.cpu));
+	}
+	machine_destroy(&m);
+	if (logf)
+		fclose(logf);
+	return rc;
+}

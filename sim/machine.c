@@ -1,0 +1,133 @@
+#include "sim/machine.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sim/boot64.h"
+#include "sim/exitcode.h"
+#include "sim/loader.h"
+#include "sim/ram.h"
+
+static uint32_t port_in(void *opaque, uint16_t port, unsigned size)
+{
+	struct machine *m = opaque;
+	(void)size;
+	if (port >= COM1_BASE && port < COM1_BASE + 8)
+		return uart_read(&m->com1, port - COM1_BASE);
+	return 0xffffffffu; /* nothing decodes the port: the bus floats high */
+}
+
+static void port_out(void *opaque, uint16_t port, unsigned size, uint32_t value)
+{
+	struct machine *m = opaque;
+	(void)size;
+	if (port >= COM1_BASE && port < COM1_BASE + 8) {
+		uart_write(&m->com1, port - COM1_BASE, (uint8_t)value);
+	} else if (port == DEBUG_EXIT_PORT) {
+		m->exited = true;
+		m->exit_value = value;
+		cpu_request_stop(&m->cpu);
+	}
+}
+
+int machine_create(struct machine *m, const struct machine_config *cfg)
+{
+	struct cpu_config cc = { .ram_size = cfg->ram_size, .log = cfg->log, .profile = cfg->profile };
+	enum cpu_err err;
+
+	memset(m, 0, sizeof *m);
+	m->cfg = *cfg;
+	m->serial = stdout;
+	if (cfg->serial_path && !(m->serial = fopen(cfg->serial_path, "w"))) {
+		fprintf(stderr, "hvsim: %s: cannot open for writing: %s\n", cfg->serial_path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	m->com1.out = m->serial;
+	m->ram = ram_alloc(cfg->ram_size);
+	if (!m->ram) {
+		fprintf(stderr, "hvsim: cannot reserve %llu bytes of guest RAM\n",
+			(unsigned long long)cfg->ram_size);
+		return EXIT_SIM_FAULT;
+	}
+	err = cpu_init(&m->cpu, &cc, m->ram);
+	if (err != CPU_OK) {
+		fprintf(stderr, "hvsim: cannot create the CPU: %s\n", cpu_strerror(err));
+		return err == CPU_ERR_PROFILE ? EXIT_USAGE : EXIT_SIM_FAULT;
+	}
+	m->cpu.io = (struct cpu_io){ .opaque = m, .in = port_in, .out = port_out };
+	m->cpu.budget = cfg->max_insns;
+	return EXIT_OK;
+}
+
+int machine_boot(struct machine *m)
+{
+	struct image img;
+	struct load_error err;
+	struct boot_info bi;
+	uint64_t reserved = m->cfg.ram_size - BOOT64_RESERVED;
+
+	if (!image_read(m->cfg.image, &img, &err)) {
+		fprintf(stderr, "hvsim: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (!elf64_detect(&img)) {
+		fprintf(stderr, "hvsim: %s: not an ELF64 image\n", m->cfg.image);
+		image_free(&img);
+		return EXIT_USAGE;
+	}
+	bool ok = elf64_load(&img, m->ram, m->cfg.ram_size, reserved, &bi, &err);
+	image_free(&img);
+	if (!ok) {
+		fprintf(stderr, "hvsim: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	boot64_setup(&m->cpu, bi.entry, m->cfg.cmdline);
+	return EXIT_OK;
+}
+
+static void report_triple_fault(struct machine *m)
+{
+	struct cpu *c = &m->cpu;
+	fprintf(stderr, "hvsim: triple fault at rip=%#llx; exceptions leading to it:",
+		(unsigned long long)cpu_get(c, UC_X86_REG_RIP));
+	for (unsigned i = 0; i < c->exc_count && i < CPU_EXC_HISTORY; i++)
+		fprintf(stderr, " #%u(error %#x)", c->exc_history[i].vector, c->exc_history[i].error_code);
+	fputc('\n', stderr);
+}
+
+int machine_run(struct machine *m)
+{
+	enum cpu_stop stop = cpu_run(&m->cpu);
+
+	fflush(m->serial);
+	switch (stop) {
+	case CPU_STOP_REQUEST:
+		if (!m->exited)
+			return EXIT_SIM_FAULT;
+		if (m->cfg.exit_style == EXIT_STYLE_QEMU)
+			return (int)(((m->exit_value << 1) | 1) & 0xff);
+		return m->exit_value == 0 ? EXIT_OK : EXIT_GUEST_FAIL;
+	case CPU_STOP_HALT:
+		return EXIT_OK;
+	case CPU_STOP_BUDGET:
+		fprintf(stderr, "hvsim: instruction budget of %llu exhausted at rip=%#llx\n",
+			(unsigned long long)m->cfg.max_insns,
+			(unsigned long long)cpu_get(&m->cpu, UC_X86_REG_RIP));
+		return EXIT_SIM_FAULT;
+	case CPU_STOP_TRIPLE_FAULT:
+		report_triple_fault(m);
+		return EXIT_SIM_FAULT;
+	default:
+		fprintf(stderr, "hvsim: %s\n", m->cpu.error);
+		return EXIT_SIM_FAULT;
+	}
+}
+
+void machine_destroy(struct machine *m)
+{
+	cpu_destroy(&m->cpu);
+	ram_free(m->ram, m->cfg.ram_size);
+	if (m->serial && m->serial != stdout)
+		fclose(m->serial);
+	m->ram = NULL;
+}

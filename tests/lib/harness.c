@@ -1,0 +1,89 @@
+#define _GNU_SOURCE
+#include "tests/lib/harness.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef HVSIM_BUILD_DIR
+#error "HVSIM_BUILD_DIR must name the build directory"
+#endif
+
+const char *build_path(const char *rel)
+{
+	static char bufs[4][4096];
+	static unsigned n;
+	char *b = bufs[n++ % 4];
+	snprintf(b, sizeof bufs[0], "%s/%s", HVSIM_BUILD_DIR, rel);
+	return b;
+}
+
+const char *temp_file(const void *data, size_t len)
+{
+	static char bufs[4][64];
+	static unsigned n;
+	char *b = bufs[n++ % 4];
+	snprintf(b, sizeof bufs[0], "/tmp/hvsim-test-XXXXXX");
+	int fd = mkstemp(b);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return b;
+}
+
+static char *slurp(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+void run_hvsim(struct run_result *r, const char *const *args)
+{
+	char out_path[] = "/tmp/hvsim-out-XXXXXX", err_path[] = "/tmp/hvsim-err-XXXXXX";
+	int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+	const char *argv[64] = { build_path("hvsim") };
+	size_t n = 1;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status;
+
+	while (args[n - 1] && n < 63) {
+		argv[n] = args[n - 1];
+		n++;
+	}
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	lseek(out_fd, 0, SEEK_SET);
+	lseek(err_fd, 0, SEEK_SET);
+	r->out = slurp(out_fd);
+	r->err = slurp(err_fd);
+	close(out_fd);
+	close(err_fd);
+	unlink(out_path);
+	unlink(err_path);
+}
+
+void run_result_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+}

@@ -1,0 +1,118 @@
+/* The hvsim command as a user runs it: help, errors with exit code 2, the hello guest. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/lib/harness.h"
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+START_TEST(help_lists_every_subcommand)
+{
+	struct run_result r;
+	static const char *const subs[] = { "run", "migrate", "replay", "record", "debug", "info" };
+	run_hvsim(&r, (const char *const[]){ "--help", NULL });
+	ck_assert_int_eq(r.exit_code, 0);
+	for (unsigned i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		char needle[32];
+		snprintf(needle, sizeof needle, "\n  %s ", subs[i]);
+		ck_assert_msg(strstr(r.out, needle), "--help does not list '%s'", subs[i]);
+	}
+	run_result_free(&r);
+	run_hvsim(&r, (const char *const[]){ "run", "--help", NULL });
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "usage: hvsim run"));
+	run_result_free(&r);
+	run_hvsim(&r, (const char *const[]){ "--version", NULL });
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "hvsim "));
+	run_result_free(&r);
+}
+END_TEST
+
+/* Each bad invocation: exit 2, exactly one line on stderr that names the problem. */
+START_TEST(bad_usage_is_one_line_exit_2)
+{
+	static const struct {
+		const char *args[6];
+		const char *mentions;
+	} cases[] = {
+		{ { "--bogus" }, "--bogus" },
+		{ { "frobnicate" }, "frobnicate" },
+		{ { "run", "--bogus", "x" }, "--bogus" },
+		{ { "run", "--mem", "12Q", "x" }, "12Q" },
+		{ { "run", "--mem", "1K", "x" }, "--mem" },
+		{ { "run", "--cpu", "pentium", "x" }, "pentium" },
+		{ { "run", "--log", "everything", "x" }, "everything" },
+		{ { "run" }, "missing IMAGE" },
+		{ { "run", "/nonexistent/image.elf" }, "/nonexistent/image.elf" },
+		{ { "run", "--mem" }, "--mem" },
+		{ { "migrate" }, "not built yet" },
+	};
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct run_result r;
+		run_hvsim(&r, cases[i].args);
+		ck_assert_msg(r.exit_code == 2, "case %u (%s): exit %d", i, cases[i].mentions, r.exit_code);
+		ck_assert_msg(count_lines(r.err) == 1, "case %u: stderr is not one line: %s", i, r.err);
+		ck_assert_msg(strstr(r.err, cases[i].mentions), "case %u: '%s' not in: %s", i,
+			      cases[i].mentions, r.err);
+		run_result_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(hello_guest_prints_and_succeeds)
+{
+	struct run_result r;
+	run_hvsim(&r, (const char *const[]){ "run", "--mem", "64M", "--cmdline", "quiet=1",
+					     build_path("workloads/hello.elf"), NULL });
+	ck_assert_msg(r.exit_code == 0, "exit %d, stderr: %s", r.exit_code, r.err);
+	/* The guest reports the RAM size it was given and the command line: both come from hvsim. */
+	ck_assert_ptr_nonnull(strstr(r.out, "64 MiB of RAM, command line \"quiet=1\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "Test result: SUCCESS"));
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(qemu_exit_code_style)
+{
+	struct run_result r;
+	/* The workload writes 0 to port 0xf4: QEMU's isa-debug-exit would exit (0 << 1) | 1 = 1. */
+	run_hvsim(&r, (const char *const[]){ "run", "--exit-code", "qemu", build_path("workloads/hello.elf"), NULL });
+	ck_assert_int_eq(r.exit_code, 1);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(runs_are_deterministic)
+{
+	struct run_result a, b;
+	const char *const args[] = { "run", "--hash", build_path("workloads/hello.elf"), NULL };
+	run_hvsim(&a, args);
+	run_hvsim(&b, args);
+	ck_assert_int_eq(a.exit_code, 0);
+	ck_assert_ptr_nonnull(strstr(a.out, "state-hash: "));
+	ck_assert_str_eq(a.out, b.out);
+	run_result_free(&a);
+	run_result_free(&b);
+}
+END_TEST
+
+Suite *suite_cli(void)
+{
+	Suite *s = suite_create("sim/cli");
+	TCase *tc = tcase_create("cli");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, help_lists_every_subcommand);
+	tcase_add_test(tc, bad_usage_is_one_line_exit_2);
+	tcase_add_test(tc, hello_guest_prints_and_succeeds);
+	tcase_add_test(tc, qemu_exit_code_style);
+	tcase_add_test(tc, runs_are_deterministic);
+	suite_add_tcase(s, tc);
+	return s;
+}
