@@ -7,10 +7,10 @@ DEPS_PREFIX := $(CURDIR)/.deps
 PKG_CONFIG := PKG_CONFIG_PATH=$(DEPS_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH)) pkg-config
 
 ifeq ($(SAN),1)
-BUILD := build-san
+BUILD := $(or $(O),build-san)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
-BUILD := build
+BUILD := $(or $(O),build)
 SANFLAGS :=
 endif
 
@@ -99,12 +99,13 @@ test: all $(TEST_BIN)
 demo: all
 	$(HVSIM) run $(BUILD)/workloads/hello.elf
 
-bench: all
-	@echo "no benchmarks yet"
 
 clean:
 	rm -rf build build-san
 distclean: clean
 	rm -rf .deps
+
+# Rule fragments that belong to one topic (test guests, benchmarks) live beside their sources.
+include $(wildcard tests/*/rules.mk)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
