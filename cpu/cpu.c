@@ -44,6 +44,17 @@ void cpu_set(struct cpu *cpu, int reg, uint64_t value)
 	}
 }
 
+/*
+ * Unicorn 2.1.1's uc_reg_write(UC_X86_REG_CR2) runs cpu_x86_update_cr3() with the new value
+ * (its CR1/CR2/CR3 cases share code), clobbering CR3. Put CR3 back after writing CR2.
+ */
+void cpu_set_cr2(struct cpu *cpu, uint64_t cr2)
+{
+	uint64_t cr3 = cpu_get(cpu, UC_X86_REG_CR3);
+	cpu_set(cpu, UC_X86_REG_CR2, cr2);
+	cpu_set(cpu, UC_X86_REG_CR3, cr3);
+}
+
 void cpu_get_mmr(struct cpu *cpu, int reg, uc_x86_mmr *m)
 {
 	*m = (uc_x86_mmr){ 0 };

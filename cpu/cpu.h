@@ -106,6 +106,7 @@ enum cpu_stop cpu_run(struct cpu *cpu);
 /* Register access (aborts on a Unicorn error: these cannot fail for valid register ids). */
 uint64_t cpu_get(struct cpu *cpu, int reg);
 void cpu_set(struct cpu *cpu, int reg, uint64_t value);
+void cpu_set_cr2(struct cpu *cpu, uint64_t cr2); /* never cpu_set(UC_X86_REG_CR2): see cpu.c */
 void cpu_get_mmr(struct cpu *cpu, int reg, uc_x86_mmr *m);
 void cpu_set_mmr(struct cpu *cpu, int reg, const uc_x86_mmr *m);
 unsigned cpu_cpl(struct cpu *cpu);

@@ -212,7 +212,7 @@ static bool try_deliver(struct cpu *cpu, struct fault ev, enum event_kind kind, 
 		return false;
 	}
 	if (ev.vector == X86_PF && kind == EVENT_EXCEPTION)
-		cpu_set(cpu, UC_X86_REG_CR2, ev.cr2);
+		cpu_set_cr2(cpu, ev.cr2);
 	return true;
 }
 

@@ -71,18 +71,34 @@ bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 	struct mmu_regs regs;
 	struct mmu_req req = { .va = glue_fault_address(va), .access = access_of(type) };
 	struct mmu_result r;
+	struct fault f;
 	(void)uc;
 
 	cpu->stats_fills++;
-	if (cpu->stub_active && va == CPL_STUB_VA) {
+	if (va == CPL_STUB_VA) {
+		/*
+		 * The top page of the linear address space belongs to hvsim: the CPL stubs run
+		 * there, and Unicorn probes an instruction fetch at -2 whenever a run stops
+		 * (measured with 2.1.1); refusing that probe must not look like a guest fault.
+		 */
+		if (!cpu->stub_active)
+			return false;
 		e->paddr = CPL_STUB_PA;
-		e->perms = UC_PROT_READ | UC_PROT_EXEC;
+		e->perms = UC_PROT_ALL;
 		return true;
 	}
 	cpu_mmu_regs(cpu, &regs);
 	tlbfill_classify(cpu, &req, glue_mmu_idx());
-	if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, &cpu->fault)) {
-		cpu->fault_pending = true;
+	if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, &f)) {
+		/*
+		 * The first refused fill raises the exception and unwinds Unicorn; fills that
+		 * follow before uc_emu_start returns (Unicorn probes its stop address) must not
+		 * replace it.
+		 */
+		if (!cpu->fault_pending) {
+			cpu->fault = f;
+			cpu->fault_pending = true;
+		}
 		return false;
 	}
 	e->paddr = r.pa & ~0xfffull;

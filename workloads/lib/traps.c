@@ -1,0 +1,188 @@
+#include "traps.h"
+
+#include "workload.h"
+
+/* Flat 64-bit descriptors (SDM Vol. 3, 3.4.5 and 5.2.1): type, S, DPL, P, L/D/G. */
+#define DESC_KCODE 0x00af9b000000ffffull
+#define DESC_KDATA 0x00cf93000000ffffull
+#define DESC_UDATA 0x00cff3000000ffffull
+#define DESC_UCODE 0x00affb000000ffffull
+
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
+
+struct idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type_attr;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+} __attribute__((packed));
+
+uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static uint8_t ring0_stack[16384] __attribute__((aligned(16)));
+volatile struct trap_record last_trap;
+uint64_t trap_fixup; /* set by probes (asm) */
+uint64_t user_fixup;
+
+/* Register frame built by the common entry stub (see the asm below). */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error, rip, cs, rflags, rsp, ss;
+};
+
+void trap_handler(struct trap_frame *f);
+void trap_handler(struct trap_frame *f)
+{
+	uint64_t cr2;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	last_trap.vector = f->vector;
+	last_trap.error = f->error;
+	last_trap.cr2 = cr2;
+	last_trap.rip = f->rip;
+	last_trap.cs = f->cs;
+	last_trap.count++;
+	if ((f->cs & 3) == 3 && user_fixup) {
+		f->rip = user_fixup;
+		return;
+	}
+	if ((f->cs & 3) == 0 && trap_fixup) {
+		f->rip = trap_fixup;
+		trap_fixup = 0;
+		return;
+	}
+	workload_report(RESULT_ERROR, "unexpected exception %lu, error %#lx at rip %#lx cs %#lx cr2 %#lx",
+			f->vector, f->error, f->rip, f->cs, cr2);
+}
+
+/* Entry stubs: vectors with an error code (8, 10-14, 17) skip the dummy push. */
+#define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17)
+__asm__(".text\n"
+	"trap_common:\n"
+	"  push %rax; push %rbx; push %rcx; push %rdx; push %rsi; push %rdi; push %rbp\n"
+	"  push %r8; push %r9; push %r10; push %r11; push %r12; push %r13; push %r14; push %r15\n"
+	"  mov %rsp, %rdi\n"
+	"  call trap_handler\n"
+	"  pop %r15; pop %r14; pop %r13; pop %r12; pop %r11; pop %r10; pop %r9; pop %r8\n"
+	"  pop %rbp; pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rbx; pop %rax\n"
+	"  add $16, %rsp\n"
+	"  iretq\n");
+
+#define STUB(v)                                                                   \
+	__asm__(".text\n trap_stub_" #v ":\n" "  .if " #v " != 8 && (" #v " < 10 || " #v \
+		" > 14) && " #v " != 17\n  push $0\n  .endif\n  push $" #v "\n  jmp trap_common\n");
+#define STUBS8(a) STUB(a##0) STUB(a##1) STUB(a##2) STUB(a##3) STUB(a##4) STUB(a##5) STUB(a##6) STUB(a##7)
+STUB(0) STUB(1) STUB(2) STUB(3) STUB(4) STUB(5) STUB(6) STUB(7) STUB(8) STUB(9)
+STUB(10) STUB(11) STUB(12) STUB(13) STUB(14) STUB(15) STUB(16) STUB(17) STUB(18) STUB(19)
+STUB(20) STUB(21)
+
+/* int $0x80: the way back from ring 3 (see run_user). */
+__asm__(".text\n"
+	"user_return_stub:\n"
+	"  mov saved_kernel_rsp(%rip), %rsp\n"
+	"  pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
+	"  ret\n"
+	".globl run_user\n"
+	"run_user:\n"
+	"  push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
+	"  mov %rsp, saved_kernel_rsp(%rip)\n"
+	"  push $0x1b\n"         /* SS = user data | 3 */
+	"  push %rsi\n"          /* RSP */
+	"  push user_rflags(%rip)\n" /* RFLAGS */
+	"  push $0x23\n"         /* CS = user code | 3 */
+	"  push %rdi\n"          /* RIP */
+	"  mov %rdx, %rdi\n"
+	"  iretq\n");
+uint64_t saved_kernel_rsp;
+uint64_t user_rflags = 0x2;
+
+extern char trap_stub_0[], trap_stub_1[], trap_stub_2[], trap_stub_3[], trap_stub_4[],
+	trap_stub_5[], trap_stub_6[], trap_stub_7[], trap_stub_8[], trap_stub_9[], trap_stub_10[],
+	trap_stub_11[], trap_stub_12[], trap_stub_13[], trap_stub_14[], trap_stub_15[],
+	trap_stub_16[], trap_stub_17[], trap_stub_18[], trap_stub_19[], trap_stub_20[],
+	trap_stub_21[], user_return_stub[];
+
+static void set_gate(unsigned v, const void *handler, unsigned dpl)
+{
+	uint64_t a = (uint64_t)handler;
+	idt[v] = (struct idt_gate){ .off_lo = (uint16_t)a, .sel = SEL_KCODE,
+				    .type_attr = (uint8_t)(0x80 | (dpl << 5) | 0xe),
+				    .off_mid = (uint16_t)(a >> 16), .off_hi = (uint32_t)(a >> 32) };
+}
+
+void traps_init(void)
+{
+	static char *const stubs[] = {
+		trap_stub_0, trap_stub_1, trap_stub_2, trap_stub_3, trap_stub_4, trap_stub_5,
+		trap_stub_6, trap_stub_7, trap_stub_8, trap_stub_9, trap_stub_10, trap_stub_11,
+		trap_stub_12, trap_stub_13, trap_stub_14, trap_stub_15, trap_stub_16, trap_stub_17,
+		trap_stub_18, trap_stub_19, trap_stub_20, trap_stub_21,
+	};
+	uint64_t t = (uint64_t)&tss;
+
+	gdt[0] = 0;
+	gdt[1] = DESC_KCODE;
+	gdt[2] = DESC_KDATA;
+	gdt[3] = DESC_UDATA;
+	gdt[4] = DESC_UCODE;
+	/* 64-bit available TSS descriptor, two slots (SDM Vol. 3, 8.2.3). */
+	gdt[5] = (sizeof tss - 1) | ((t & 0xffffff) << 16) | (0x89ull << 40) | ((t >> 24 & 0xff) << 56);
+	gdt[6] = t >> 32;
+	tss.rsp[0] = (uint64_t)(ring0_stack + sizeof ring0_stack);
+	tss.iomap_base = sizeof tss;
+	for (unsigned v = 0; v < sizeof stubs / sizeof stubs[0]; v++)
+		set_gate(v, stubs[v], 0);
+	set_gate(0x80, user_return_stub, 3);
+
+	lgdt((uint64_t)gdt, sizeof gdt - 1);
+	struct desc_ptr idtr = { sizeof idt - 1, (uint64_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	__asm__ volatile("ltr %w0" : : "r"((uint16_t)SEL_TSS));
+	__asm__ volatile("pushq $0x08; lea 1f(%%rip), %%rax; pushq %%rax; lretq; 1:\n"
+			 "mov $0x10, %%ax; mov %%ax, %%ds; mov %%ax, %%es; mov %%ax, %%ss"
+			 ::: "rax", "memory");
+}
+
+/* Probes: arm trap_fixup with the recovery label, do one access, report whether it trapped. */
+__asm__(".text\n"
+	".globl probe_read\nprobe_read:\n"
+	"  mov last_trap(%rip), %rdx\n"
+	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
+	"  movb (%rdi), %al\n"
+	"1: movq $0, trap_fixup(%rip)\n"
+	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
+	".globl probe_write\nprobe_write:\n"
+	"  mov last_trap(%rip), %rdx\n"
+	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
+	"  movb $0x5a, (%rdi)\n"
+	"1: movq $0, trap_fixup(%rip)\n"
+	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
+	".globl probe_call\nprobe_call:\n"
+	"  mov last_trap(%rip), %rdx\n"
+	"  push %rdx\n"
+	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
+	"  call *%rdi\n"
+	"  jmp 2f\n"
+	"1: add $8, %rsp\n" /* the faulting call pushed its return address */
+	"2: pop %rdx; movq $0, trap_fixup(%rip)\n"
+	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
+	".globl probe_stac\nprobe_stac:\n"
+	"  mov last_trap(%rip), %rdx\n"
+	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
+	"  stac\n"
+	"1: movq $0, trap_fixup(%rip)\n"
+	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
+	".globl probe_clac\nprobe_clac:\n"
+	"  mov last_trap(%rip), %rdx\n"
+	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
+	"  clac\n"
+	"1: movq $0, trap_fixup(%rip)\n"
+	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n");

@@ -1,0 +1,70 @@
+/*
+ * Descriptor tables and trap recovery for guest tests: a GDT with ring-0 and ring-3 segments and a
+ * TSS, an IDT whose handlers record each exception, and "probes" that perform one access and
+ * report whether it trapped (the handler resumes at the probe's recovery point).
+ */
+#ifndef WORKLOAD_TRAPS_H
+#define WORKLOAD_TRAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA (0x18 | 3)
+#define SEL_UCODE (0x20 | 3)
+#define SEL_TSS 0x28
+#define GDT_ENTRIES 7 /* null, kcode, kdata, udata, ucode, TSS (two slots) */
+
+struct trap_record {
+	uint64_t count;
+	uint64_t vector, error, cr2, rip, cs;
+};
+
+extern volatile struct trap_record last_trap;
+extern uint64_t gdt[GDT_ENTRIES];
+
+void traps_init(void);
+
+/* Each returns true if the access trapped (details in last_trap). */
+bool probe_read(const volatile void *p);
+bool probe_write(volatile void *p);
+bool probe_call(const void *fn);
+bool probe_stac(void);
+bool probe_clac(void);
+
+/*
+ * Run 'fn' at CPL 3 on 'stack' (addresses as ring 3 sees them), with RDI = arg. The user code
+ * returns to ring 0 by executing `int $0x80`; traps inside it resume at the address the test put
+ * in user_fixup (as ring 3 sees it).
+ */
+void run_user(uint64_t fn, uint64_t stack, uint64_t arg);
+extern uint64_t user_fixup;
+extern uint64_t user_rflags; /* RFLAGS ring 3 starts with (default 0x2: IF = 0, AC = 0) */
+
+static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
+static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
+static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+
+struct desc_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static inline void lgdt(uint64_t base, uint16_t limit)
+{
+	struct desc_ptr d = { limit, base };
+	__asm__ volatile("lgdt %0" : : "m"(d) : "memory");
+}
+
+#endif
