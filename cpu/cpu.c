@@ -209,6 +209,15 @@ static bool on_cpuid(uc_engine *uc, void *opaque)
 	return true; /* skip Unicorn's own CPUID */
 }
 
+/* Unicorn's SYSCALL only calls this hook and steps over the instruction; cpu/run.c performs it. */
+static void on_syscall(uc_engine *uc, void *opaque)
+{
+	struct cpu *cpu = opaque;
+
+	cpu->syscall_pending = true;
+	uc_emu_stop(uc);
+}
+
 static enum cpu_err add_hooks(struct cpu *cpu)
 {
 	uc_hook *h = cpu->hooks;
@@ -221,6 +230,7 @@ static enum cpu_err add_hooks(struct cpu *cpu)
 	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_in, cpu, 1, 0, UC_X86_INS_IN);
 	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_out, cpu, 1, 0, UC_X86_INS_OUT);
 	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_cpuid, cpu, 1, 0, UC_X86_INS_CPUID);
+	e |= uc_hook_add(cpu->uc, h++, UC_HOOK_INSN, on_syscall, cpu, 1, 0, UC_X86_INS_SYSCALL);
 	return e == UC_ERR_OK ? CPU_OK : CPU_ERR_UNICORN;
 }
 

@@ -74,6 +74,7 @@ struct cpu {
 
 	bool stop_requested;
 	bool hlt_executed;
+	bool syscall_pending;  /* SYSCALL executed: Unicorn only calls hooks, hvsim does the rest */
 	bool stub_active;      /* a CPL-switch stub is running (cpu/cpl.c) */
 	char cpl_error[160];
 	bool halted;       /* HLT with interrupts enabled: waiting for an interrupt */

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu/cpl.h"
 #include "cpu/cpu.h"
+#include "cpu/profile.h"
 #include "cpu/events.h"
 #include "cpu/uc_glue.h"
 
@@ -83,6 +85,44 @@ static bool handle_exception(struct cpu *cpu, enum cpu_stop *stop)
 	return deliver(cpu, f, soft ? EVENT_SOFTWARE : EVENT_EXCEPTION, stop);
 }
 
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
+#define RFLAGS_RF (1ull << 16)
+
+/*
+ * SYSCALL in 64-bit mode (SDM Vol. 2B, SYSCALL): RCX = next RIP, R11 = RFLAGS, RFLAGS &= ~FMASK,
+ * CS = STAR[47:32], SS = STAR[47:32] + 8, CPL 0, RIP = LSTAR. #UD unless EFER.SCE and 64-bit mode
+ * (Intel CPUs do not support SYSCALL in compatibility mode). RIP is already past the instruction.
+ */
+static bool handle_syscall(struct cpu *cpu, enum cpu_stop *stop)
+{
+	uint64_t efer = cpu_rdmsr(cpu, MSR_EFER);
+	uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
+	uint64_t rflags = cpu_get(cpu, UC_X86_REG_RFLAGS);
+	uint64_t star = cpu_rdmsr(cpu, MSR_STAR);
+	uint16_t sel = (uint16_t)(star >> 32) & 0xfffc;
+
+	cpu->syscall_pending = false;
+	if (!(efer & EFER_SCE) || !(efer & EFER_LMA)) {
+		cpu_set(cpu, UC_X86_REG_RIP, rip - 2);
+		return deliver(cpu, (struct fault){ .vector = X86_UD }, EVENT_EXCEPTION, stop);
+	}
+	cpu_set(cpu, UC_X86_REG_RCX, rip);
+	cpu_set(cpu, UC_X86_REG_R11, rflags & ~RFLAGS_RF);
+	struct cpl_target t = {
+		.cpl = 0, .cs = sel, .ss = (uint16_t)(sel + 8), .rip = cpu_rdmsr(cpu, MSR_LSTAR),
+		.rsp = cpu_get(cpu, UC_X86_REG_RSP),
+		.rflags = (rflags & ~cpu_rdmsr(cpu, MSR_FMASK) & ~RFLAGS_RF) | 0x2,
+	};
+	if (!cpl_switch(cpu, &t)) {
+		snprintf(cpu->error, sizeof cpu->error, "SYSCALL: %s", cpu->cpl_error);
+		*stop = CPU_STOP_ERROR;
+		return false;
+	}
+	return true;
+}
+
 enum cpu_stop cpu_run(struct cpu *cpu)
 {
 	enum cpu_stop stop = CPU_STOP_ERROR;
@@ -95,13 +135,18 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 		if (cpu->budget && cpu->vtime >= cpu->budget)
 			return CPU_STOP_BUDGET;
 		cpu->deadline = cpu->budget ? cpu->budget : UINT64_MAX;
-		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = false;
+		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = cpu->syscall_pending = false;
 		cpu->stop_requested = false;
 
 		err = uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
 
 		if (cpu->stop_requested)
 			return CPU_STOP_REQUEST;
+		if (cpu->syscall_pending) {
+			if (!handle_syscall(cpu, &stop))
+				return stop;
+			continue;
+		}
 		if (err == UC_ERR_EXCEPTION && cpu->fault_pending) {
 			if (!handle_fault(cpu, &stop))
 				return stop;

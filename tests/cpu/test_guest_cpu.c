@@ -54,6 +54,18 @@ START_TEST(profile_without_smap_skips)
 }
 END_TEST
 
+START_TEST(syscall_sysret_guest)
+{
+	struct run_result r;
+	run_guest(&r, "tests/guests/syscall.elf", NULL);
+	ck_assert_msg(r.exit_code == 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+	ck_assert_msg(!strstr(r.out, "FAIL "), "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "PASS FMASK cleared AC in the kernel"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Test result: SUCCESS"));
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_guest_cpu(void)
 {
 	Suite *s = suite_create("cpu/guest");
@@ -61,6 +73,7 @@ Suite *suite_guest_cpu(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, access_rights_guest);
 	tcase_add_test(tc, profile_without_smap_skips);
+	tcase_add_test(tc, syscall_sysret_guest);
 	suite_add_tcase(s, tc);
 	return s;
 }
