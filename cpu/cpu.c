@@ -107,6 +107,11 @@ void cpu_request_stop(struct cpu *cpu)
 	uc_emu_stop(cpu->uc);
 }
 
+void cpu_kick(struct cpu *cpu)
+{
+	cpu->deadline = 0;
+}
+
 void cpu_log(struct cpu *cpu, const char *fmt, ...)
 {
 	va_list ap;

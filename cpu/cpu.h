@@ -18,11 +18,15 @@
 
 struct cpu;
 
-/* What the platform (sim/) provides to the CPU: port I/O. */
+/* What the platform (sim/) provides to the CPU: port I/O, interrupts and timers. */
 struct cpu_io {
 	void *opaque;
 	uint32_t (*in)(void *opaque, uint16_t port, unsigned size);
 	void (*out)(void *opaque, uint16_t port, unsigned size, uint32_t value);
+	uint64_t (*next_deadline)(void *opaque);     /* vtime of the next timer event, or UINT64_MAX */
+	void (*advance)(void *opaque, uint64_t now); /* fire the timers due by 'now' */
+	int (*pending_irq)(void *opaque);            /* the interrupt the CPU would take, or -1 */
+	void (*accept_irq)(void *opaque, int vector);
 };
 
 enum cpu_log {
@@ -125,6 +129,8 @@ bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write
 
 /* Request the run loop to stop after the current instruction (devices). */
 void cpu_request_stop(struct cpu *cpu);
+/* Make the run loop look at timers and interrupts again at the next block boundary. */
+void cpu_kick(struct cpu *cpu);
 
 /* The state of the machine, for `--hash`: registers and all of RAM. */
 uint64_t cpu_state_hash(struct cpu *cpu);

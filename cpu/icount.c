@@ -2,10 +2,21 @@
 
 #include <capstone/capstone.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/profile.h"
 
 #define ICACHE_SLOTS 65536u
+
+/* Code-segment descriptor bits (SDM Vol. 3, 3.4.5): L (64-bit code), D (32-bit default size). */
+#define DESC_L (1ull << 53)
+#define DESC_D (1ull << 54)
+#define SEL_TI 4u
+
+enum icount_mode { MODE_16, MODE_32, MODE_64, MODES };
+
+static const cs_mode cs_modes[MODES] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
 
 struct icount_slot {
 	uint64_t pc;
@@ -14,16 +25,20 @@ struct icount_slot {
 };
 
 struct icount_cache {
-	csh cs;
+	csh cs[MODES];
 	struct icount_slot slot[ICACHE_SLOTS];
 };
 
 struct icount_cache *icount_new(void)
 {
 	struct icount_cache *c = calloc(1, sizeof *c);
-	if (c && cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs) != CS_ERR_OK) {
-		free(c);
+	if (!c)
 		return NULL;
+	for (unsigned m = 0; m < MODES; m++) {
+		if (cs_open(CS_ARCH_X86, cs_modes[m], &c->cs[m]) != CS_ERR_OK) {
+			icount_free(c);
+			return NULL;
+		}
 	}
 	return c;
 }
@@ -32,8 +47,56 @@ void icount_free(struct icount_cache *c)
 {
 	if (!c)
 		return;
-	cs_close(&c->cs);
+	for (unsigned m = 0; m < MODES; m++)
+		if (c->cs[m])
+			cs_close(&c->cs[m]);
 	free(c);
+}
+
+/* Read linear memory without side effects (no A/D updates); false if unmapped or not RAM. */
+static bool peek(struct cpu *cpu, uint64_t va, void *buf, size_t len)
+{
+	struct mmu_regs regs;
+	uint8_t *p = buf;
+
+	cpu_mmu_regs(cpu, &regs);
+	while (len) {
+		size_t chunk = 0x1000 - (va & 0xfff);
+		uint64_t pa;
+		if (chunk > len)
+			chunk = len;
+		if (!mmu_probe(&regs, &cpu->ptmem, va, &pa) || !phys_contains(&cpu->phys, pa, chunk))
+			return false;
+		memcpy(p, cpu->phys.ram + pa, chunk);
+		va += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/*
+ * The code size the block executes in (SDM Vol. 3, "Code-Segment Descriptor in 64-bit Mode"
+ * and 3.4.5 "Segment Descriptors"): 64-bit when
+ * IA-32e mode is active and CS.L = 1, else CS.D picks 32 or 16 bits. Unicorn does not expose
+ * the CS descriptor cache, so the descriptor is read from the GDT/LDT; if that fails, LMA alone
+ * decides. Called on a cache miss only.
+ */
+static enum icount_mode current_mode(struct cpu *cpu)
+{
+	bool lma = cpu_rdmsr(cpu, MSR_EFER) & EFER_LMA;
+	uint16_t sel = (uint16_t)cpu_get(cpu, UC_X86_REG_CS);
+	uc_x86_mmr table;
+	uint64_t desc;
+
+	if (!(cpu_get(cpu, UC_X86_REG_CR0) & CR0_PE))
+		return MODE_16;
+	cpu_get_mmr(cpu, (sel & SEL_TI) ? UC_X86_REG_LDTR : UC_X86_REG_GDTR, &table);
+	if ((sel & ~7u) + 7u > table.limit || !peek(cpu, table.base + (sel & ~7u), &desc, 8))
+		return lma ? MODE_64 : MODE_32;
+	if (lma && (desc & DESC_L))
+		return MODE_64;
+	return (desc & DESC_D) ? MODE_32 : MODE_16;
 }
 
 static unsigned decode_count(struct cpu *cpu, struct icount_cache *c, uint64_t pc, uint32_t size)
@@ -41,6 +104,7 @@ static unsigned decode_count(struct cpu *cpu, struct icount_cache *c, uint64_t p
 	uint8_t code[4096];
 	unsigned count = 0;
 	struct fault f;
+	csh cs = c->cs[current_mode(cpu)];
 
 	if (size > sizeof code)
 		size = sizeof code;
@@ -49,14 +113,18 @@ static unsigned decode_count(struct cpu *cpu, struct icount_cache *c, uint64_t p
 	const uint8_t *p = code;
 	size_t left = size;
 	uint64_t addr = pc;
-	cs_insn *insn = cs_malloc(c->cs);
-	while (left && cs_disasm_iter(c->cs, &p, &left, &addr, insn))
+	cs_insn *insn = cs_malloc(cs);
+	while (left && cs_disasm_iter(cs, &p, &left, &addr, insn))
 		count++;
 	cs_free(insn, 1);
 	/* Bytes Capstone cannot decode (rare) count one instruction each. */
 	return count + (unsigned)left;
 }
 
+/*
+ * Counts are cached by (address, size), not by mode: the same bytes at the same address run in
+ * two code sizes is left to the first one seen (boot code switches mode by jumping elsewhere).
+ */
 unsigned icount_block(struct cpu *cpu, uint64_t pc, uint32_t size)
 {
 	struct icount_cache *c = cpu->icache;

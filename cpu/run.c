@@ -123,6 +123,63 @@ static bool handle_syscall(struct cpu *cpu, enum cpu_stop *stop)
 	return true;
 }
 
+static uint64_t next_deadline(struct cpu *cpu)
+{
+	uint64_t d = cpu->io.next_deadline ? cpu->io.next_deadline(cpu->io.opaque) : UINT64_MAX;
+	if (cpu->budget && cpu->budget < d)
+		d = cpu->budget;
+	return d;
+}
+
+/*
+ * STI and MOV SS block interrupts until the next instruction completes (SDM Vol. 3, 6.8.3).
+ * Unicorn ends a block after STI; its shadow is recognised by the STI byte before RIP, and one
+ * instruction runs before an interrupt is taken.
+ */
+static bool interrupt_shadow(struct cpu *cpu)
+{
+	uint8_t b;
+	struct fault f;
+	return cpu_virt_rw(cpu, cpu_get(cpu, UC_X86_REG_RIP) - 1, &b, 1, false, false, false, &f) &&
+	       b == 0xfb;
+}
+
+/* Fire due timers and deliver the highest-priority interrupt if RFLAGS.IF allows. */
+static bool service_interrupts(struct cpu *cpu, enum cpu_stop *stop)
+{
+	if (!cpu->io.pending_irq)
+		return true;
+	cpu->io.advance(cpu->io.opaque, cpu->vtime);
+	if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+		return true;
+	int vector = cpu->io.pending_irq(cpu->io.opaque);
+	if (vector < 0)
+		return true;
+	if (interrupt_shadow(cpu))
+		uc_emu_start(cpu->uc, cpu_get(cpu, UC_X86_REG_RIP), UNTIL_NEVER, 0, 1);
+	cpu->io.accept_irq(cpu->io.opaque, vector);
+	return deliver(cpu, (struct fault){ .vector = (uint8_t)vector }, EVENT_EXTERNAL, stop);
+}
+
+/* HLT with IF = 1: virtual time jumps to the next timer event, which wakes the CPU. */
+static bool idle_until_interrupt(struct cpu *cpu, enum cpu_stop *stop)
+{
+	uint64_t d = next_deadline(cpu);
+
+	if (cpu->io.pending_irq && cpu->io.pending_irq(cpu->io.opaque) >= 0)
+		return true;
+	if (d == UINT64_MAX) {
+		snprintf(cpu->error, sizeof cpu->error,
+			 "HLT with interrupts enabled at %#llx and no interrupt source armed",
+			 (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP));
+		*stop = CPU_STOP_ERROR;
+		return false;
+	}
+	if (d > cpu->vtime)
+		cpu->vtime = d;
+	return true;
+}
+
 enum cpu_stop cpu_run(struct cpu *cpu)
 {
 	enum cpu_stop stop = CPU_STOP_ERROR;
@@ -134,7 +191,10 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 
 		if (cpu->budget && cpu->vtime >= cpu->budget)
 			return CPU_STOP_BUDGET;
-		cpu->deadline = cpu->budget ? cpu->budget : UINT64_MAX;
+		if (!service_interrupts(cpu, &stop))
+			return stop;
+		rip = cpu_get(cpu, UC_X86_REG_RIP);
+		cpu->deadline = next_deadline(cpu);
 		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = cpu->syscall_pending = false;
 		cpu->stop_requested = false;
 
@@ -165,10 +225,8 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 		if (cpu->hlt_executed) {
 			if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
 				return CPU_STOP_HALT;
-			snprintf(cpu->error, sizeof cpu->error,
-				 "HLT with interrupts enabled at %#llx and no interrupt source",
-				 (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP));
-			return CPU_STOP_ERROR;
+			if (!idle_until_interrupt(cpu, &stop))
+				return stop;
 		}
 	}
 }

@@ -78,13 +78,12 @@ bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 	if (va == CPL_STUB_VA) {
 		/*
 		 * The top page of the linear address space belongs to hvsim: the CPL stubs run
-		 * there, and Unicorn probes an instruction fetch at -2 whenever a run stops
-		 * (measured with 2.1.1); refusing that probe must not look like a guest fault.
+		 * there, and Unicorn 2.1.1 probes an instruction fetch at -2 whenever a run stops
+		 * (refusing it turns a clean stop into UC_ERR_EXCEPTION). Outside a stub run the
+		 * page is read/execute only.
 		 */
-		if (!cpu->stub_active)
-			return false;
 		e->paddr = CPL_STUB_PA;
-		e->perms = UC_PROT_ALL;
+		e->perms = cpu->stub_active ? UC_PROT_ALL : UC_PROT_READ | UC_PROT_EXEC;
 		return true;
 	}
 	cpu_mmu_regs(cpu, &regs);

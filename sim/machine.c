@@ -3,32 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sim/boot32.h"
 #include "sim/boot64.h"
 #include "sim/exitcode.h"
 #include "sim/loader.h"
 #include "sim/ram.h"
-
-static uint32_t port_in(void *opaque, uint16_t port, unsigned size)
-{
-	struct machine *m = opaque;
-	(void)size;
-	if (port >= COM1_BASE && port < COM1_BASE + 8)
-		return uart_read(&m->com1, port - COM1_BASE);
-	return 0xffffffffu; /* nothing decodes the port: the bus floats high */
-}
-
-static void port_out(void *opaque, uint16_t port, unsigned size, uint32_t value)
-{
-	struct machine *m = opaque;
-	(void)size;
-	if (port >= COM1_BASE && port < COM1_BASE + 8) {
-		uart_write(&m->com1, port - COM1_BASE, (uint8_t)value);
-	} else if (port == DEBUG_EXIT_PORT) {
-		m->exited = true;
-		m->exit_value = value;
-		cpu_request_stop(&m->cpu);
-	}
-}
 
 int machine_create(struct machine *m, const struct machine_config *cfg)
 {
@@ -42,7 +21,6 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		fprintf(stderr, "hvsim: %s: cannot open for writing: %s\n", cfg->serial_path, strerror(errno));
 		return EXIT_USAGE;
 	}
-	m->com1.out = m->serial;
 	m->ram = ram_alloc(cfg->ram_size);
 	if (!m->ram) {
 		fprintf(stderr, "hvsim: cannot reserve %llu bytes of guest RAM\n",
@@ -54,7 +32,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		fprintf(stderr, "hvsim: cannot create the CPU: %s\n", cpu_strerror(err));
 		return err == CPU_ERR_PROFILE ? EXIT_USAGE : EXIT_SIM_FAULT;
 	}
-	m->cpu.io = (struct cpu_io){ .opaque = m, .in = port_in, .out = port_out };
+	if (!platform_init(&m->platform, &m->cpu, m->serial, cfg->ram_size)) {
+		fprintf(stderr, "hvsim: cannot map the local APIC page\n");
+		return EXIT_SIM_FAULT;
+	}
 	m->cpu.budget = cfg->max_insns;
 	return EXIT_OK;
 }
@@ -64,24 +45,26 @@ int machine_boot(struct machine *m)
 	struct image img;
 	struct load_error err;
 	struct boot_info bi;
-	uint64_t reserved = m->cfg.ram_size - BOOT64_RESERVED;
+	struct load_target t = { .ram = m->ram, .ram_size = m->cfg.ram_size, .cmdline = m->cfg.cmdline };
+	char why[160];
 
 	if (!image_read(m->cfg.image, &img, &err)) {
 		fprintf(stderr, "hvsim: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	if (!elf64_detect(&img)) {
-		fprintf(stderr, "hvsim: %s: not an ELF64 image\n", m->cfg.image);
-		image_free(&img);
-		return EXIT_USAGE;
-	}
-	bool ok = elf64_load(&img, m->ram, m->cfg.ram_size, reserved, &bi, &err);
+	bool ok = image_load(&img, &t, &bi, &err);
 	image_free(&img);
 	if (!ok) {
 		fprintf(stderr, "hvsim: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	boot64_setup(&m->cpu, bi.entry, m->cfg.cmdline);
+	if (bi.kind == IMAGE_ELF64) {
+		boot64_setup(&m->cpu, bi.entry, m->cfg.cmdline);
+	} else if (!boot32_setup(&m->cpu, MB_AREA_GDT, (uint32_t)bi.entry, bi.mb_magic, bi.mb_info,
+				 why, sizeof why)) {
+		fprintf(stderr, "hvsim: %s: cannot enter 32-bit protected mode: %s\n", m->cfg.image, why);
+		return EXIT_SIM_FAULT;
+	}
 	return EXIT_OK;
 }
 
@@ -102,11 +85,11 @@ int machine_run(struct machine *m)
 	fflush(m->serial);
 	switch (stop) {
 	case CPU_STOP_REQUEST:
-		if (!m->exited)
+		if (!m->platform.exited)
 			return EXIT_SIM_FAULT;
 		if (m->cfg.exit_style == EXIT_STYLE_QEMU)
-			return (int)(((m->exit_value << 1) | 1) & 0xff);
-		return m->exit_value == 0 ? EXIT_OK : EXIT_GUEST_FAIL;
+			return (int)(((m->platform.exit_value << 1) | 1) & 0xff);
+		return m->platform.exit_value == 0 ? EXIT_OK : EXIT_GUEST_FAIL;
 	case CPU_STOP_HALT:
 		return EXIT_OK;
 	case CPU_STOP_BUDGET:

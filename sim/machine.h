@@ -7,9 +7,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
-#include "sim/uart.h"
-
-#define DEBUG_EXIT_PORT 0xf4
+#include "sim/platform.h"
 
 enum exit_style { EXIT_STYLE_NATIVE, EXIT_STYLE_QEMU };
 
@@ -28,10 +26,8 @@ struct machine {
 	struct machine_config cfg;
 	struct cpu cpu;
 	uint8_t *ram;
-	struct uart com1;
+	struct platform platform;
 	FILE *serial;
-	bool exited;
-	uint32_t exit_value;
 };
 
 /* Returns an hvsim exit code (sim/exitcode.h); on a setup error, prints it. */

@@ -66,6 +66,28 @@ START_TEST(syscall_sysret_guest)
 }
 END_TEST
 
+START_TEST(platform_timer_guest)
+{
+	struct run_result r;
+	run_guest(&r, "tests/guests/timer.elf", NULL);
+	ck_assert_msg(r.exit_code == 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+	ck_assert_msg(!strstr(r.out, "FAIL "), "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "PASS periodic timer fired three times"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Test result: SUCCESS"));
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(instruction_budget_stops_the_run)
+{
+	struct run_result r;
+	run_hvsim(&r, (const char *const[]){ "run", "--max-insns", "1k", build_path("workloads/hello.elf"), NULL });
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "instruction budget of 1000 exhausted"));
+	run_result_free(&r);
+}
+END_TEST
+
 Suite *suite_guest_cpu(void)
 {
 	Suite *s = suite_create("cpu/guest");
@@ -74,6 +96,8 @@ Suite *suite_guest_cpu(void)
 	tcase_add_test(tc, access_rights_guest);
 	tcase_add_test(tc, profile_without_smap_skips);
 	tcase_add_test(tc, syscall_sysret_guest);
+	tcase_add_test(tc, platform_timer_guest);
+	tcase_add_test(tc, instruction_budget_stops_the_run);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -110,7 +110,7 @@ extern char trap_stub_0[], trap_stub_1[], trap_stub_2[], trap_stub_3[], trap_stu
 	trap_stub_16[], trap_stub_17[], trap_stub_18[], trap_stub_19[], trap_stub_20[],
 	trap_stub_21[], user_return_stub[];
 
-static void set_gate(unsigned v, const void *handler, unsigned dpl)
+void traps_set_gate(unsigned v, const void *handler, unsigned dpl)
 {
 	uint64_t a = (uint64_t)handler;
 	idt[v] = (struct idt_gate){ .off_lo = (uint16_t)a, .sel = SEL_KCODE,
@@ -139,8 +139,8 @@ void traps_init(void)
 	tss.rsp[0] = (uint64_t)(ring0_stack + sizeof ring0_stack);
 	tss.iomap_base = sizeof tss;
 	for (unsigned v = 0; v < sizeof stubs / sizeof stubs[0]; v++)
-		set_gate(v, stubs[v], 0);
-	set_gate(0x80, user_return_stub, 3);
+		traps_set_gate(v, stubs[v], 0);
+	traps_set_gate(0x80, user_return_stub, 3);
 
 	lgdt((uint64_t)gdt, sizeof gdt - 1);
 	struct desc_ptr idtr = { sizeof idt - 1, (uint64_t)idt };

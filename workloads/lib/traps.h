@@ -25,6 +25,8 @@ extern volatile struct trap_record last_trap;
 extern uint64_t gdt[GDT_ENTRIES];
 
 void traps_init(void);
+/* Point IDT vector 'v' at 'handler' (a 64-bit interrupt gate, kernel CS, the given DPL). */
+void traps_set_gate(unsigned v, const void *handler, unsigned dpl);
 
 /* Each returns true if the access trapped (details in last_trap). */
 bool probe_read(const volatile void *p);

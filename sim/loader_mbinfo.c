@@ -1,0 +1,196 @@
+/*
+ * The boot information hvsim hands a Multiboot kernel in EBX, written into MB_AREA_INFO:
+ * Multiboot 0.6.96, 3.3 "Boot information format" and Multiboot2 3.6 "Boot information format".
+ * Both describe the same machine: lower memory [0, 640 KiB), the legacy window reserved, RAM from
+ * 1 MiB to the end available; the command line; the boot loader name "hvsim".
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "sim/loader.h"
+
+#define LOADER_NAME "hvsim"
+#define CMDLINE_MAX 4096 /* bytes, with the NUL; longer command lines are cut (as for ELF64) */
+
+/* Multiboot 0.6.96, 3.3: the mmap 'type' values; Multiboot2 3.6.8 uses the same numbers. */
+#define MB_MEMORY_AVAILABLE 1u
+#define MB_MEMORY_RESERVED 2u
+
+struct mb_region {
+	uint64_t base, length;
+	uint32_t type;
+};
+
+#define MB_REGIONS 3
+
+static void memory_map(uint64_t ram_size, struct mb_region map[MB_REGIONS])
+{
+	map[0] = (struct mb_region){ 0, MB_LOWMEM_TOP, MB_MEMORY_AVAILABLE };
+	map[1] = (struct mb_region){ MB_LOWMEM_TOP, MB_HIGHMEM_BASE - MB_LOWMEM_TOP, MB_MEMORY_RESERVED };
+	map[2] = (struct mb_region){ MB_HIGHMEM_BASE, ram_size - MB_HIGHMEM_BASE, MB_MEMORY_AVAILABLE };
+}
+
+/* mem_lower / mem_upper in KiB (v1 3.3; v2 3.6.3): below 640 KiB, and from 1 MiB to the end. */
+static uint32_t mem_lower_kib(void)
+{
+	return (uint32_t)(MB_LOWMEM_TOP >> 10);
+}
+
+static uint32_t mem_upper_kib(uint64_t ram_size)
+{
+	uint64_t kib = (ram_size - MB_HIGHMEM_BASE) >> 10;
+	return kib > UINT32_MAX ? UINT32_MAX : (uint32_t)kib;
+}
+
+/* A bump allocator over MB_AREA_INFO..end of MB_AREA. */
+struct info_buf {
+	uint8_t *ram;
+	uint64_t pos, end;
+};
+
+static uint32_t put(struct info_buf *b, const void *data, size_t len, size_t align)
+{
+	b->pos = (b->pos + align - 1) & ~(uint64_t)(align - 1);
+	assert(len <= b->end - b->pos); /* the area holds the largest structure hvsim writes */
+	if (len)
+		memcpy(b->ram + b->pos, data, len);
+	b->pos += len;
+	return (uint32_t)(b->pos - len);
+}
+
+static uint32_t put_string(struct info_buf *b, const char *s)
+{
+	size_t len = strnlen(s, CMDLINE_MAX - 1);
+	uint32_t pa = put(b, s, len, 1);
+	put(b, "", 1, 1);
+	return pa;
+}
+
+static struct info_buf info_start(const struct load_target *t)
+{
+	memset(t->ram + MB_AREA_INFO, 0, MB_AREA + MB_AREA_SIZE - MB_AREA_INFO);
+	return (struct info_buf){ t->ram, MB_AREA_INFO, MB_AREA + MB_AREA_SIZE };
+}
+
+/* ---- Multiboot (v1), 3.3 ---- */
+
+struct mb1_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr, drives_length, drives_addr, config_table;
+	uint32_t boot_loader_name, apm_table, vbe_control_info, vbe_mode_info;
+	uint16_t vbe_mode, vbe_interface_seg, vbe_interface_off, vbe_interface_len;
+	uint64_t framebuffer_addr;
+	uint32_t framebuffer_pitch, framebuffer_width, framebuffer_height;
+	uint8_t framebuffer_bpp, framebuffer_type, color_info[6];
+} __attribute__((packed));
+_Static_assert(sizeof(struct mb1_info) == 116, "Multiboot 3.3 information structure");
+
+/* Which fields are valid (3.3, 'flags'). */
+#define MB1_INFO_MEMORY (1u << 0)
+#define MB1_INFO_CMDLINE (1u << 2)
+#define MB1_INFO_MMAP (1u << 6)
+#define MB1_INFO_LOADER_NAME (1u << 9)
+
+/* An mmap entry; 'size' (of the rest) comes first and mmap_addr points at it. */
+struct mb1_mmap_entry {
+	uint32_t size;
+	uint64_t base_addr, length;
+	uint32_t type;
+} __attribute__((packed));
+_Static_assert(sizeof(struct mb1_mmap_entry) == 24, "Multiboot 3.3 mmap entry");
+
+uint32_t mb1_write_info(const struct load_target *t)
+{
+	struct info_buf b = info_start(t);
+	struct mb1_info info = { 0 };
+	struct mb1_mmap_entry mmap[MB_REGIONS];
+	struct mb_region map[MB_REGIONS];
+	uint32_t info_pa = put(&b, &info, sizeof info, 8);
+
+	memory_map(t->ram_size, map);
+	for (unsigned i = 0; i < MB_REGIONS; i++)
+		mmap[i] = (struct mb1_mmap_entry){ sizeof mmap[i] - 4, map[i].base, map[i].length,
+						   map[i].type };
+	info.flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MMAP | MB1_INFO_LOADER_NAME;
+	info.mem_lower = mem_lower_kib();
+	info.mem_upper = mem_upper_kib(t->ram_size);
+	info.cmdline = put_string(&b, t->cmdline ? t->cmdline : "");
+	info.boot_loader_name = put_string(&b, LOADER_NAME);
+	info.mmap_addr = put(&b, mmap, sizeof mmap, 8);
+	info.mmap_length = sizeof mmap;
+	memcpy(t->ram + info_pa, &info, sizeof info);
+	return info_pa;
+}
+
+/* ---- Multiboot2, 3.6 ---- */
+
+#define MB2_INFO_END 0u
+#define MB2_INFO_CMDLINE 1u
+#define MB2_INFO_LOADER_NAME 2u
+#define MB2_INFO_BASIC_MEMINFO 4u
+#define MB2_INFO_MMAP 6u
+
+bool mb2_info_provided(uint32_t type)
+{
+	return type == MB2_INFO_CMDLINE || type == MB2_INFO_LOADER_NAME ||
+	       type == MB2_INFO_BASIC_MEMINFO || type == MB2_INFO_MMAP;
+}
+
+/* Every tag starts 8-byte aligned with its type and size (3.6.2). */
+static void put_tag_header(struct info_buf *b, uint32_t type, size_t body_len)
+{
+	uint32_t hdr[2] = { type, (uint32_t)(8 + body_len) };
+	put(b, hdr, sizeof hdr, 8);
+}
+
+static void put_tag(struct info_buf *b, uint32_t type, const void *body, size_t len)
+{
+	put_tag_header(b, type, len);
+	put(b, body, len, 1);
+}
+
+static void put_string_tag(struct info_buf *b, uint32_t type, const char *s)
+{
+	size_t len = strnlen(s, CMDLINE_MAX - 1);
+	put_tag_header(b, type, len + 1);
+	put(b, s, len, 1);
+	put(b, "", 1, 1);
+}
+
+struct mb2_mmap_entry {
+	uint64_t base_addr, length;
+	uint32_t type, reserved;
+};
+_Static_assert(sizeof(struct mb2_mmap_entry) == 24, "Multiboot2 3.6.8 mmap entry");
+
+static void put_mmap_tag(struct info_buf *b, uint64_t ram_size)
+{
+	struct {
+		uint32_t entry_size, entry_version;
+		struct mb2_mmap_entry e[MB_REGIONS];
+	} body = { sizeof(struct mb2_mmap_entry), 0 };
+	struct mb_region map[MB_REGIONS];
+
+	memory_map(ram_size, map);
+	for (unsigned i = 0; i < MB_REGIONS; i++)
+		body.e[i] = (struct mb2_mmap_entry){ map[i].base, map[i].length, map[i].type, 0 };
+	put_tag(b, MB2_INFO_MMAP, &body, sizeof body);
+}
+
+uint32_t mb2_write_info(const struct load_target *t)
+{
+	struct info_buf b = info_start(t);
+	uint32_t fixed[2] = { 0, 0 }; /* total_size, reserved */
+	uint32_t meminfo[2] = { mem_lower_kib(), mem_upper_kib(t->ram_size) };
+	uint32_t start = put(&b, fixed, sizeof fixed, 8);
+
+	put_string_tag(&b, MB2_INFO_CMDLINE, t->cmdline ? t->cmdline : "");
+	put_string_tag(&b, MB2_INFO_LOADER_NAME, LOADER_NAME);
+	put_tag(&b, MB2_INFO_BASIC_MEMINFO, meminfo, sizeof meminfo);
+	put_mmap_tag(&b, t->ram_size);
+	put_tag(&b, MB2_INFO_END, NULL, 0);
+	fixed[0] = (uint32_t)(b.pos - start);
+	memcpy(t->ram + start, fixed, sizeof fixed);
+	return start;
+}

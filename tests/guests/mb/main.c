@@ -1,0 +1,118 @@
+/*
+ * Multiboot test kernel, 64-bit part: reports the entry state that entry.S recorded and what the
+ * boot information says, one fact per line, for tests/sim/test_loader.c to compare with what it
+ * passed to hvsim. The layouts are read by offset from the specifications (Multiboot 0.6.96
+ * 3.3; Multiboot2 3.6), not from hvsim's headers.
+ */
+#include "workload.h"
+
+#define MB1_BOOTLOADER_MAGIC 0x2badb002u
+#define MB2_BOOTLOADER_MAGIC 0x36d76289u
+#define DEBUG_EXIT_PORT 0xf4
+
+extern uint32_t boot_magic, boot_info, boot_eflags, boot_cr0, boot_cr4, boot_efer;
+extern uint16_t boot_cs, boot_ds, boot_ss;
+
+void mb_main(void);
+
+static uint32_t rd32(uint64_t pa)
+{
+	return *(volatile uint32_t *)pa;
+}
+
+static uint64_t rd64(uint64_t pa)
+{
+	return rd32(pa) | (uint64_t)rd32(pa + 4) << 32;
+}
+
+static const char *str(uint64_t pa)
+{
+	return (const char *)pa;
+}
+
+/* Multiboot 3.2 / Multiboot2 3.3: PE = 1, PG = 0, IF = 0, VM = 0; hvsim adds CR4 = EFER = 0. */
+static bool entry_state_ok(void)
+{
+	return (boot_cr0 & 1u) && !(boot_cr0 & (1u << 31)) && !(boot_eflags & (1u << 9)) &&
+	       !(boot_eflags & (1u << 17)) && boot_cr4 == 0 && boot_efer == 0;
+}
+
+static void mmap_entry(uint64_t base, uint64_t len, uint32_t type)
+{
+	printk("mb: mmap base=%lx len=%lx type=%u\n", base, len, type);
+}
+
+static void info_v1(uint64_t mbi)
+{
+	uint32_t flags = rd32(mbi);
+
+	printk("mb: flags=%x\n", flags);
+	if (flags & (1u << 0))
+		printk("mb: mem_lower=%u KiB mem_upper=%u KiB\n", rd32(mbi + 4), rd32(mbi + 8));
+	if (flags & (1u << 2))
+		printk("mb: cmdline \"%s\"\n", str(rd32(mbi + 16)));
+	if (flags & (1u << 9))
+		printk("mb: loader \"%s\"\n", str(rd32(mbi + 64)));
+	if (flags & (1u << 6)) {
+		uint64_t p = rd32(mbi + 48), end = p + rd32(mbi + 44);
+		for (; p < end; p += rd32(p) + 4)
+			mmap_entry(rd64(p + 4), rd64(p + 12), rd32(p + 20));
+	}
+}
+
+static void tag_v2(uint64_t tag, uint32_t type, uint32_t size)
+{
+	switch (type) {
+	case 1:
+		printk("mb: cmdline \"%s\"\n", str(tag + 8));
+		break;
+	case 2:
+		printk("mb: loader \"%s\"\n", str(tag + 8));
+		break;
+	case 4:
+		printk("mb: mem_lower=%u KiB mem_upper=%u KiB\n", rd32(tag + 8), rd32(tag + 12));
+		break;
+	case 6:
+		for (uint64_t e = tag + 16; e + rd32(tag + 8) <= tag + size; e += rd32(tag + 8))
+			mmap_entry(rd64(e), rd64(e + 8), rd32(e + 16));
+		break;
+	default:
+		printk("mb: tag %u size %u\n", type, size);
+	}
+}
+
+static void info_v2(uint64_t mbi)
+{
+	uint64_t end = mbi + rd32(mbi);
+
+	printk("mb: total_size=%u\n", rd32(mbi));
+	for (uint64_t tag = mbi + 8; tag + 8 <= end;) {
+		uint32_t type = rd32(tag), size = rd32(tag + 4);
+		if (type == 0 || size < 8)
+			break;
+		tag_v2(tag, type, size);
+		tag += (size + 7) & ~7u;
+	}
+}
+
+void mb_main(void)
+{
+	bool ok = entry_state_ok();
+
+	printk("mb: entry eax=%x cr0=%x cr4=%x efer=%x eflags=%x cs=%x ds=%x ss=%x\n", boot_magic,
+	       boot_cr0, boot_cr4, boot_efer, boot_eflags, boot_cs, boot_ds, boot_ss);
+	printk("mb: entry state %s\n", ok ? "ok" : "bad");
+	printk("mb: info at %x\n", boot_info);
+	if (boot_magic == MB1_BOOTLOADER_MAGIC) {
+		printk("mb: magic ok (multiboot1)\n");
+		info_v1(boot_info);
+	} else if (boot_magic == MB2_BOOTLOADER_MAGIC) {
+		printk("mb: magic ok (multiboot2)\n");
+		info_v2(boot_info);
+	} else {
+		printk("mb: magic bad %x\n", boot_magic);
+		ok = false;
+	}
+	printk("mb: done\n");
+	outl(DEBUG_EXIT_PORT, ok ? 0 : 1);
+}
