@@ -14,15 +14,19 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvsim run [options] IMAGE\n\n"
-		"Boot IMAGE (an ELF64 executable, entered in long mode; see README \"Booting\") and run\n"
-		"it until it writes the debug-exit port (0xf4), halts with interrupts off, or faults.\n\n"
+		"Boot IMAGE and run it until it writes the debug-exit port (0xf4), halts with\n"
+		"interrupts off, or faults. IMAGE is a Multiboot v2 or v1 kernel (32-bit protected-mode\n"
+		"entry, as GRUB or QEMU -kernel boot it) or else an ELF64 executable (entered in long\n"
+		"mode); README \"Booting\" documents both entry states.\n\n"
 		"options:\n"
-		"  -m, --mem SIZE         guest RAM (default 256M; 2M..64G; K/M/G suffixes)\n"
+		"  -m, --mem SIZE         guest RAM (default 256M; 2M..3G; K/M/G suffixes)\n"
 		"      --serial FILE      write COM1 output to FILE instead of stdout\n"
 		"      --cmdline STRING   command line passed to the image\n"
 		"      --cpu PROFILE      CPU profile (default broadwell-ep; see 'hvsim info')\n"
-		"      --log WHAT         comma-separated: faults (every #PF with its reason),\n"
-		"                         events (every exception/interrupt delivered)\n"
+		"      --log WHAT         comma-separated: faults (every #PF with RIP, CR2, error code,\n"
+		"                         CPL, AC and the reason: not-present, reserved-bit,\n"
+		"                         user/supervisor, write-protect, nx, smep, smap,\n"
+		"                         implicit-smap), events (every exception/interrupt delivered)\n"
 		"      --log-file FILE    write --log output to FILE (default stderr)\n"
 		"      --max-insns N      stop with exit code 3 after N guest instructions\n"
 		"                         (k/M/G suffixes; default unlimited)\n"
@@ -84,7 +88,7 @@ int cmd_run(int argc, char **argv)
 		case 'm':
 			if (!parse_size(optarg, &cfg.ram_size) || cfg.ram_size < RAM_MIN ||
 			    cfg.ram_size > RAM_MAX || (cfg.ram_size & 0xfff))
-				return usage_error("run", "--mem '%s': expected a 4K-multiple size from 2M to 64G", optarg);
+				return usage_error("run", "--mem '%s': expected a 4K-multiple size from 2M to 3G", optarg);
 			break;
 		case OPT_SERIAL:
 			cfg.serial_path = optarg;
