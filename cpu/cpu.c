@@ -159,7 +159,7 @@ static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 
 	if (cpu->stub_active)
 		return;
-	cpu->vtime += icount_block(cpu, pc, size);
+	cpu->vtime += icount_lookup(cpu, cpu->icache, pc, size);
 	if (cpu->vtime >= cpu->deadline)
 		uc_emu_stop(uc);
 }

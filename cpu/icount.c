@@ -1,13 +1,12 @@
 #include "cpu/icount.h"
 
 #include <capstone/capstone.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
 #include "cpu/profile.h"
-
-#define ICACHE_SLOTS 65536u
 
 /* Code-segment descriptor bits (SDM Vol. 3, 3.4.5): L (64-bit code), D (32-bit default size). */
 #define DESC_L (1ull << 53)
@@ -18,16 +17,11 @@ enum icount_mode { MODE_16, MODE_32, MODE_64, MODES };
 
 static const cs_mode cs_modes[MODES] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
 
-struct icount_slot {
-	uint64_t pc;
-	uint32_t size;
-	uint32_t count;
-};
-
 struct icount_cache {
+	struct icount_slot slot[ICACHE_SLOTS]; /* first: icount_slots() relies on it */
 	csh cs[MODES];
-	struct icount_slot slot[ICACHE_SLOTS];
 };
+_Static_assert(offsetof(struct icount_cache, slot) == 0, "icount_slots() needs the table first");
 
 struct icount_cache *icount_new(void)
 {

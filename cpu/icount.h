@@ -10,8 +10,33 @@
 struct cpu;
 struct icount_cache;
 
+#define ICACHE_SLOTS 65536u
+
+struct icount_slot {
+	uint64_t pc;
+	uint32_t size;
+	uint32_t count; /* 0: empty */
+};
+
 struct icount_cache *icount_new(void);
 void icount_free(struct icount_cache *c);
+/* The slot table inside 'c' (its first member), for the inline fast path. */
+static inline struct icount_slot *icount_slots(struct icount_cache *c)
+{
+	return (struct icount_slot *)c;
+}
+
+/* Decode and cache a block's count (the slow path of icount_lookup). */
 unsigned icount_block(struct cpu *cpu, uint64_t pc, uint32_t size);
+
+/* Runs once per executed block: a hit is one table probe (measured by `make bench`). */
+static inline unsigned icount_lookup(struct cpu *cpu, struct icount_cache *c, uint64_t pc,
+				     uint32_t size)
+{
+	struct icount_slot *s = &icount_slots(c)[(pc ^ (pc >> 16) ^ size) & (ICACHE_SLOTS - 1)];
+	if (__builtin_expect(s->pc == pc && s->size == size && s->count, 1))
+		return s->count;
+	return icount_block(cpu, pc, size);
+}
 
 #endif
