@@ -153,6 +153,27 @@ bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write
 	return true;
 }
 
+bool cpu_peek(struct cpu *cpu, uint64_t va, void *buf, size_t len)
+{
+	struct mmu_regs regs;
+	uint8_t *p = buf;
+
+	cpu_mmu_regs(cpu, &regs);
+	while (len) {
+		size_t chunk = 0x1000 - (va & 0xfff);
+		uint64_t pa;
+		if (chunk > len)
+			chunk = len;
+		if (!mmu_probe(&regs, &cpu->ptmem, va, &pa) || !phys_contains(&cpu->phys, pa, chunk))
+			return false;
+		memcpy(p, cpu->phys.ram + pa, chunk);
+		va += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
 static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 {
 	struct cpu *cpu = opaque;

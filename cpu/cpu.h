@@ -127,6 +127,12 @@ void cpu_flush_tlb(struct cpu *cpu);
 bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write, bool user,
 		 bool implicit, struct fault *f);
 
+/*
+ * Read linear memory as hvsim itself looks at it (instruction bytes the CPU has fetched,
+ * descriptors): no permission check, no A/D update; false if unmapped or not RAM.
+ */
+bool cpu_peek(struct cpu *cpu, uint64_t va, void *buf, size_t len);
+
 /* Request the run loop to stop after the current instruction (devices). */
 void cpu_request_stop(struct cpu *cpu);
 /* Make the run loop look at timers and interrupts again at the next block boundary. */

@@ -47,27 +47,6 @@ void icount_free(struct icount_cache *c)
 	free(c);
 }
 
-/* Read linear memory without side effects (no A/D updates); false if unmapped or not RAM. */
-static bool peek(struct cpu *cpu, uint64_t va, void *buf, size_t len)
-{
-	struct mmu_regs regs;
-	uint8_t *p = buf;
-
-	cpu_mmu_regs(cpu, &regs);
-	while (len) {
-		size_t chunk = 0x1000 - (va & 0xfff);
-		uint64_t pa;
-		if (chunk > len)
-			chunk = len;
-		if (!mmu_probe(&regs, &cpu->ptmem, va, &pa) || !phys_contains(&cpu->phys, pa, chunk))
-			return false;
-		memcpy(p, cpu->phys.ram + pa, chunk);
-		va += chunk;
-		p += chunk;
-		len -= chunk;
-	}
-	return true;
-}
 
 /*
  * The code size the block executes in (SDM Vol. 3, "Code-Segment Descriptor in 64-bit Mode"
@@ -86,7 +65,7 @@ static enum icount_mode current_mode(struct cpu *cpu)
 	if (!(cpu_get(cpu, UC_X86_REG_CR0) & CR0_PE))
 		return MODE_16;
 	cpu_get_mmr(cpu, (sel & SEL_TI) ? UC_X86_REG_LDTR : UC_X86_REG_GDTR, &table);
-	if ((sel & ~7u) + 7u > table.limit || !peek(cpu, table.base + (sel & ~7u), &desc, 8))
+	if ((sel & ~7u) + 7u > table.limit || !cpu_peek(cpu, table.base + (sel & ~7u), &desc, 8))
 		return lma ? MODE_64 : MODE_32;
 	if (lma && (desc & DESC_L))
 		return MODE_64;
@@ -97,12 +76,11 @@ static unsigned decode_count(struct cpu *cpu, struct icount_cache *c, uint64_t p
 {
 	uint8_t code[4096];
 	unsigned count = 0;
-	struct fault f;
 	csh cs = c->cs[current_mode(cpu)];
 
 	if (size > sizeof code)
 		size = sizeof code;
-	if (!cpu_virt_rw(cpu, pc, code, size, false, false, false, &f))
+	if (!cpu_peek(cpu, pc, code, size))
 		return 1;
 	const uint8_t *p = code;
 	size_t left = size;

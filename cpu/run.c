@@ -19,9 +19,8 @@ static bool software_interrupt(struct cpu *cpu, uint8_t vector)
 {
 	uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
 	uint8_t b[2];
-	struct fault f;
 
-	if (!cpu_virt_rw(cpu, rip - 2, b, 2, false, false, false, &f))
+	if (!cpu_peek(cpu, rip - 2, b, 2))
 		return false;
 	return (b[0] == 0xcd && b[1] == vector) || (vector == X86_BP && b[1] == 0xcc) ||
 	       (vector == X86_OF && b[1] == 0xce) || (vector == X86_DB && b[1] == 0xf1);
@@ -139,9 +138,7 @@ static uint64_t next_deadline(struct cpu *cpu)
 static bool interrupt_shadow(struct cpu *cpu)
 {
 	uint8_t b;
-	struct fault f;
-	return cpu_virt_rw(cpu, cpu_get(cpu, UC_X86_REG_RIP) - 1, &b, 1, false, false, false, &f) &&
-	       b == 0xfb;
+	return cpu_peek(cpu, cpu_get(cpu, UC_X86_REG_RIP) - 1, &b, 1) && b == 0xfb;
 }
 
 /* Fire due timers and deliver the highest-priority interrupt if RFLAGS.IF allows. */

@@ -39,13 +39,15 @@ static unsigned failures, checks;
 /* Ring-3 snippets: one access, then `int $0x80` back to ring 0 (the recovery point on a trap). */
 extern char user_read[], user_read_end[], user_write[], user_write_end[], user_stac[],
 	user_stac_end[], user_clac[], user_clac_end[], user_load_ds[], user_load_ds_end[],
-	user_set_ac[];
+	user_int81[], user_int81_end[], dpl0_gate[];
 __asm__(".text\n.balign 16\n"
 	"user_read: movb (%rdi), %al\nuser_read_end: int $0x80\n"
 	"user_write: movb $7, (%rdi)\nuser_write_end: int $0x80\n"
 	"user_stac: stac\nuser_stac_end: int $0x80\n"
 	"user_clac: clac\nuser_clac_end: int $0x80\n"
-	"user_load_ds: mov %di, %ds\nuser_load_ds_end: int $0x80\n");
+	"user_load_ds: mov %di, %ds\nuser_load_ds_end: int $0x80\n"
+	"user_int81: int $0x81\nuser_int81_end: int $0x80\n"
+	"dpl0_gate: iretq\n");
 
 static uint64_t alias(const void *p)
 {
@@ -89,8 +91,9 @@ static void check(const char *what, bool trapped, struct expect e)
 	bool ok = trapped == e.trap;
 	checks++;
 	if (ok && e.trap)
-		ok = last_trap.vector == e.vector && (e.vector != 14 || (last_trap.error == e.error &&
-									 last_trap.cr2 == e.cr2));
+		ok = last_trap.vector == e.vector &&
+		     (e.vector != 13 || last_trap.error == e.error) &&
+		     (e.vector != 14 || (last_trap.error == e.error && last_trap.cr2 == e.cr2));
 	if (ok) {
 		printk("PASS %s\n", what);
 		return;
@@ -163,6 +166,9 @@ static void user_checks(void)
 	/* STAC/CLAC: #UD if CPL > 0 (SDM Vol. 2B). */
 	check("CPL3: STAC is #UD", user(user_stac, user_stac_end, 0), (struct expect){ true, 6, 0, 0 });
 	check("CPL3: CLAC is #UD", user(user_clac, user_clac_end, 0), (struct expect){ true, 6, 0, 0 });
+	/* INT n checks the gate's DPL against CPL: #GP(vector * 8 + 2) (SDM Vol. 3, 6.12.1.1). */
+	check("CPL3: INT to a DPL-0 gate is #GP(0x81*8+2)", user(user_int81, user_int81_end, 0),
+	      (struct expect){ true, 13, 0x81 * 8 + 2, 0 });
 
 	/*
 	 * Implicit supervisor access at CPL 3: a GDT whose entry 7 lies on a user page. Loading DS
@@ -191,6 +197,7 @@ static void rights_main(void)
 	if (!(b & (1u << 20)) || !(b & (1u << 7)))
 		workload_report(RESULT_SKIP, "CPUID.7.EBX reports no SMAP (bit 20) or SMEP (bit 7)");
 	traps_init();
+	traps_set_gate(0x81, dpl0_gate, 0);
 	setup_paging();
 	ret_page[0] = 0xc3; /* ret */
 	write_cr4(read_cr4() | CR4_SMEP | CR4_SMAP);

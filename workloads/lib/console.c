@@ -36,7 +36,10 @@ void vprintk(const char *fmt, va_list ap)
 		}
 		char pad = ' ';
 		int width = 0, longs = 0;
-		if (*++fmt == '0')
+		bool alt = false;
+		if (*++fmt == '#')
+			alt = true, fmt++;
+		if (*fmt == '0')
 			pad = '0', fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
@@ -59,6 +62,8 @@ void vprintk(const char *fmt, va_list ap)
 			put_num(longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad, false);
 			break;
 		case 'x':
+			if (alt)
+				putc_com1('0'), putc_com1('x');
 			put_num(longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad, false);
 			break;
 		case 'p':
