@@ -87,3 +87,16 @@ void run_result_free(struct run_result *r)
 	free(r->out);
 	free(r->err);
 }
+
+void expect_deterministic_run(const char *image)
+{
+	struct run_result a, b;
+	const char *const args[] = { "run", "--hash", build_path(image), NULL };
+	run_hvsim(&a, args);
+	run_hvsim(&b, args);
+	ck_assert_msg(a.exit_code == 0, "%s: exit %d: %s", image, a.exit_code, a.err);
+	ck_assert_ptr_nonnull(strstr(a.out, "state-hash: "));
+	ck_assert_str_eq(a.out, b.out);
+	run_result_free(&a);
+	run_result_free(&b);
+}

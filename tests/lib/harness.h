@@ -18,6 +18,9 @@ struct run_result {
 void run_hvsim(struct run_result *r, const char *const *args);
 void run_result_free(struct run_result *r);
 
+/* Run 'hvsim run --hash IMAGE' twice: both must succeed with byte-identical output. */
+void expect_deterministic_run(const char *image);
+
 /* Absolute path of a file under the build directory, in a static buffer rotated 4 ways. */
 const char *build_path(const char *rel);
 

@@ -91,15 +91,7 @@ END_TEST
 
 START_TEST(runs_are_deterministic)
 {
-	struct run_result a, b;
-	const char *const args[] = { "run", "--hash", build_path("workloads/hello.elf"), NULL };
-	run_hvsim(&a, args);
-	run_hvsim(&b, args);
-	ck_assert_int_eq(a.exit_code, 0);
-	ck_assert_ptr_nonnull(strstr(a.out, "state-hash: "));
-	ck_assert_str_eq(a.out, b.out);
-	run_result_free(&a);
-	run_result_free(&b);
+	expect_deterministic_run("workloads/hello.elf");
 }
 END_TEST
 

@@ -105,15 +105,7 @@ END_TEST
 
 START_TEST(multiboot_runs_are_deterministic)
 {
-	struct run_result a, b;
-	const char *const args[] = { "run", "--hash", build_path("tests/guests/mb/mb2.elf"), NULL };
-	run_hvsim(&a, args);
-	run_hvsim(&b, args);
-	ck_assert_int_eq(a.exit_code, 0);
-	ck_assert_ptr_nonnull(strstr(a.out, "state-hash: "));
-	ck_assert_str_eq(a.out, b.out);
-	run_result_free(&a);
-	run_result_free(&b);
+	expect_deterministic_run("tests/guests/mb/mb2.elf");
 }
 END_TEST
 
