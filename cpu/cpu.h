@@ -95,7 +95,7 @@ struct cpu {
 
 	struct icount_cache *icache;
 	uint64_t stats_fills, stats_faults, stats_events;
-	uc_hook hooks[8];
+	uc_hook hooks[16]; /* add_hooks() fills these in order */
 };
 
 /* Error values for cpu_* setup functions. */

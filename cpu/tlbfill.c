@@ -29,7 +29,7 @@ static bool system_table_page(struct cpu *cpu, uint64_t va)
 	return false;
 }
 
-void tlbfill_classify(struct cpu *cpu, struct mmu_req *req, int mmu_idx)
+void tlbfill_classify(struct cpu *cpu, struct mmu_req *req, int mmu_idx, bool smap)
 {
 	unsigned cpl = cpu_cpl(cpu);
 	bool ac = cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_AC;
@@ -43,11 +43,15 @@ void tlbfill_classify(struct cpu *cpu, struct mmu_req *req, int mmu_idx)
 	case GLUE_IDX_USER:
 		req->user = true;
 		return;
+	/*
+	 * At CPL < 3 "implicit" matters only to SMAP, so the four table registers are read only
+	 * when CR4.SMAP is set (this runs on every TLB miss).
+	 */
 	case GLUE_IDX_KSMAP:
-		req->implicit = cpl == 3 || system_table_page(cpu, req->va);
+		req->implicit = cpl == 3 || (smap && system_table_page(cpu, req->va));
 		return;
 	default:
-		req->implicit = cpl == 3 || system_table_page(cpu, req->va);
+		req->implicit = cpl == 3 || (smap && system_table_page(cpu, req->va));
 		req->ac = cpl < 3 && ac;
 		return;
 	}
@@ -87,7 +91,7 @@ bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 		return true;
 	}
 	cpu_mmu_regs(cpu, &regs);
-	tlbfill_classify(cpu, &req, glue_mmu_idx());
+	tlbfill_classify(cpu, &req, glue_mmu_idx(), regs.cr4 & CR4_SMAP);
 	if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, &f)) {
 		/*
 		 * The first refused fill raises the exception and unwinds Unicorn; fills that
