@@ -6,6 +6,8 @@
 
 #include "cpu/cpl.h"
 #include "cpu/events.h"
+#include "cpu/glue_exc.h"
+#include "cpu/glue_virt.h"
 #include "cpu/icount.h"
 #include "cpu/profile.h"
 #include "cpu/tlbfill.h"
@@ -77,14 +79,20 @@ unsigned cpu_cpl(struct cpu *cpu)
 uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
 {
 	uc_x86_msr m = { .rid = index };
+	bool own = cpu->own_msr_access;
+	cpu->own_msr_access = true;
 	uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
+	cpu->own_msr_access = own;
 	return m.value;
 }
 
 void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
 {
 	uc_x86_msr m = { .rid = index, .value = value };
+	bool own = cpu->own_msr_access;
+	cpu->own_msr_access = true;
 	uc_reg_write(cpu->uc, UC_X86_REG_MSR, &m);
+	cpu->own_msr_access = own;
 }
 
 void cpu_mmu_regs(struct cpu *cpu, struct mmu_regs *r)
@@ -132,19 +140,21 @@ bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write
 				       .user = user, .implicit = implicit };
 		struct mmu_result r;
 		size_t chunk = 0x1000 - (va & 0xfff);
+		uint8_t *host;
 		if (chunk > len)
 			chunk = len;
-		if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, f))
+		if (!cpu_translate(cpu, &regs, &req, &r, f))
 			return false;
-		if (!phys_contains(&cpu->phys, r.pa, chunk)) {
+		host = phys_host(&cpu->phys, r.pa, chunk);
+		if (!host) {
 			if (write)
 				uc_mem_write(cpu->uc, r.pa, p, chunk);
 			else if (uc_mem_read(cpu->uc, r.pa, p, chunk) != UC_ERR_OK)
 				memset(p, 0xff, chunk);
 		} else if (write) {
-			memcpy(cpu->phys.ram + r.pa, p, chunk);
+			memcpy(host, p, chunk);
 		} else {
-			memcpy(p, cpu->phys.ram + r.pa, chunk);
+			memcpy(p, host, chunk);
 		}
 		va += chunk;
 		p += chunk;
@@ -161,12 +171,13 @@ bool cpu_peek(struct cpu *cpu, uint64_t va, void *buf, size_t len)
 	cpu_mmu_regs(cpu, &regs);
 	while (len) {
 		size_t chunk = 0x1000 - (va & 0xfff);
+		const uint8_t *host;
 		uint64_t pa;
 		if (chunk > len)
 			chunk = len;
-		if (!mmu_probe(&regs, &cpu->ptmem, va, &pa) || !phys_contains(&cpu->phys, pa, chunk))
+		if (!cpu_probe(cpu, &regs, va, &pa) || !(host = phys_host(&cpu->phys, pa, chunk)))
 			return false;
-		memcpy(p, cpu->phys.ram + pa, chunk);
+		memcpy(p, host, chunk);
 		va += chunk;
 		p += chunk;
 		len -= chunk;
@@ -191,6 +202,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)
 
 	cpu->exc_pending = true;
 	cpu->exc_vector = (uint8_t)intno;
+	cpu->exc_error = glue_exc_take(uc, (uint8_t)intno);
 	uc_emu_stop(uc);
 }
 
@@ -260,6 +272,17 @@ static enum cpu_err add_hooks(struct cpu *cpu)
 	return e == UC_ERR_OK ? CPU_OK : CPU_ERR_UNICORN;
 }
 
+/* Each RAM range is one Unicorn region over its part of the host block (cpu/phys.h). */
+static bool map_ram(struct cpu *cpu)
+{
+	for (unsigned i = 0; i < PHYS_RANGES; i++) {
+		const struct phys_range *r = &cpu->phys.range[i];
+		if (r->size && uc_mem_map_ptr(cpu->uc, r->base, r->size, UC_PROT_ALL, r->host) != UC_ERR_OK)
+			return false;
+	}
+	return true;
+}
+
 enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ram)
 {
 	char why[200];
@@ -270,11 +293,11 @@ enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ra
 	cpu->profile = profile_find(cfg->profile);
 	if (!cpu->profile)
 		return CPU_ERR_PROFILE;
-	if (!glue_check(why, sizeof why)) {
+	if (!glue_check(why, sizeof why) || !glue_virt_check(why, sizeof why)) {
 		fprintf(stderr, "hvsim: %s\n", why);
 		return CPU_ERR_GLUE;
 	}
-	cpu->phys = (struct phys){ .ram = ram, .size = cfg->ram_size };
+	cpu->phys = phys_layout(ram, cfg->ram_size);
 	cpu->ptmem = (struct pt_mem){ .phys = &cpu->phys };
 	cpu->deadline = UINT64_MAX;
 	cpu->msr_apic_base = 0xfee00000ull | (1ull << 11) | (1ull << 8);
@@ -286,10 +309,14 @@ enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ra
 	glue_enter(cpu);
 	if (uc_ctl_set_cpu_model(cpu->uc, UC_CPU_X86_BROADWELL) != UC_ERR_OK ||
 	    uc_ctl_tlb_mode(cpu->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
-	    uc_mem_map_ptr(cpu->uc, 0, cfg->ram_size, UC_PROT_ALL, ram) != UC_ERR_OK ||
+	    !map_ram(cpu) ||
 	    !cpl_init(cpu))
 		return CPU_ERR_UNICORN;
 	err = add_hooks(cpu);
+	if (err == CPU_OK && !glue_exc_check(cpu->uc, why, sizeof why)) {
+		fprintf(stderr, "hvsim: %s\n", why);
+		return CPU_ERR_GLUE;
+	}
 	return err;
 }
 

@@ -15,6 +15,7 @@
 #include "cpu/fault.h"
 #include "cpu/mmu.h"
 #include "cpu/phys.h"
+#include "cpu/virt.h"
 
 struct cpu;
 
@@ -51,7 +52,7 @@ enum cpu_stop {
 	CPU_STOP_ERROR,        /* the simulator cannot continue (cpu->error says why) */
 };
 
-#define CPU_EXC_HISTORY 4
+#define CPU_EXC_HISTORY 8 /* the longest chain: benign, contributory, #PF, #PF, #DF, fault */
 
 struct icount_cache;
 struct cpu_profile;
@@ -74,6 +75,7 @@ struct cpu {
 	/* Set by the interrupt hook: an exception raised inside Unicorn. */
 	bool exc_pending;
 	uint8_t exc_vector;
+	uint32_t exc_error; /* its error code, as QEMU computed it (cpu/glue_exc.c) */
 	bool exc_soft; /* INT n / INT3 / INTO: RIP is already past the instruction */
 
 	bool stop_requested;
@@ -92,6 +94,25 @@ struct cpu {
 	uint64_t msr_feature_control;
 	uint64_t msr_apic_base;
 	uint64_t tsc_offset;
+
+	/* The virtualization layer (vmx/), if any, and whether the CPU is in VMX non-root operation. */
+	const struct virt_ops *virt;
+	void *virt_opaque;
+	bool nonroot;
+	uint64_t tsc_offset_guest; /* added to the TSC in non-root ("use TSC offsetting") */
+	/*
+	 * Guest instructions are executing (inside cpu_run's uc_emu_start), and hvsim is not itself
+	 * reading or writing an MSR (uc_reg_read/write of an MSR runs the same interposed helpers,
+	 * where an exception cannot be raised).
+	 */
+	bool executing;
+	bool own_msr_access;
+	/* A VM exit decided inside Unicorn (an interposed helper), performed by the run loop. */
+	bool vmexit_pending;
+	struct virt_event vmexit;
+	unsigned soft_insn_len; /* length of the INT n / INT3 / INTO being delivered */
+	uint64_t walk_gla; /* the linear address a non-root guest walk translates */
+	bool walk_probe;
 
 	struct icount_cache *icache;
 	uint64_t stats_fills, stats_faults, stats_events;
@@ -122,6 +143,16 @@ void cpu_mmu_regs(struct cpu *cpu, struct mmu_regs *r);
 
 /* Flush Unicorn's TLB (after hvsim changes translation state behind the guest's back). */
 void cpu_flush_tlb(struct cpu *cpu);
+
+/*
+ * Linear to host-physical as the CPU translates now: the guest's paging and, in non-root
+ * operation, every guest-physical address through the virtualization layer (EPT). A refused
+ * guest-physical access leaves f->reason = FAULT_VM_EXIT (the layer holds the exit).
+ */
+bool cpu_translate(struct cpu *cpu, const struct mmu_regs *regs, const struct mmu_req *req,
+		   struct mmu_result *out, struct fault *f);
+/* The same without side effects (no A/D, no PML, no exit). */
+bool cpu_probe(struct cpu *cpu, const struct mmu_regs *regs, uint64_t va, uint64_t *pa);
 
 /* Linear-address access as the CPU would make it, for event delivery and debuggers. */
 bool cpu_virt_rw(struct cpu *cpu, uint64_t va, void *buf, size_t len, bool write, bool user,

@@ -1,5 +1,6 @@
 #include "cpu/events.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "cpu/cpu.h"
@@ -94,6 +95,14 @@ static enum exc_class combine(unsigned first, unsigned second)
 	return EXC_BENIGN;
 }
 
+/* Exceptions of one delivery, in the order they were raised, for the triple-fault report. */
+static void record(struct cpu *cpu, struct fault f)
+{
+	if (cpu->exc_count < CPU_EXC_HISTORY)
+		cpu->exc_history[cpu->exc_count] = f;
+	cpu->exc_count++;
+}
+
 static struct fault gp(uint32_t error_code)
 {
 	return (struct fault){ .vector = X86_GP, .has_error_code = 1, .error_code = error_code };
@@ -116,7 +125,12 @@ static bool try_deliver(struct cpu *cpu, struct fault ev, enum event_kind kind, 
 	idt_gate_t gate;
 	seg_desc_t cs;
 	unsigned cpl = cpu_cpl(cpu);
-	uint32_t ext = kind == EVENT_EXTERNAL;
+	/*
+	 * EXT: the exception occurred while delivering an event external to the program, "such as
+	 * an interrupt or an earlier exception"; clear while delivering INT n / INT3 / INTO
+	 * (SDM Vol. 3, 6.13 "Error Code").
+	 */
+	uint32_t ext = kind != EVENT_SOFTWARE;
 	uint32_t idt_err = ev.vector * 8u + 2u + ext; /* error code naming an IDT entry */
 
 	cpu_get_mmr(cpu, UC_X86_REG_IDTR, &idtr);
@@ -216,9 +230,57 @@ static bool try_deliver(struct cpu *cpu, struct fault ev, enum event_kind kind, 
 	return true;
 }
 
+static struct virt_event virt_event_of(struct cpu *cpu, struct fault f, enum event_kind kind)
+{
+	static const enum virt_event_type types[] = {
+		[EVENT_EXCEPTION] = VIRT_EV_HARDWARE, [EVENT_SOFTWARE] = VIRT_EV_SOFTWARE,
+		[EVENT_EXTERNAL] = VIRT_EV_EXTERNAL,
+	};
+	return (struct virt_event){ .kind = kind == EVENT_EXTERNAL ? VIRT_EXTINT : VIRT_EXCEPTION,
+				    .insn_len = kind == EVENT_SOFTWARE ? cpu->soft_insn_len : 0,
+				    .event = { .f = f, .type = types[kind] } };
+}
+
+/* Non-root: does this event exit? Then perform the exit ('outer': the event being delivered). */
+static bool exits_to_host(struct cpu *cpu, struct fault f, enum event_kind kind,
+			  const struct virt_event *outer, enum event_result *res)
+{
+	struct virt_event ev = virt_event_of(cpu, f, kind);
+
+	if (f.reason == FAULT_VM_EXIT)
+		ev = (struct virt_event){ .kind = VIRT_MEMORY };
+	else if (kind == EVENT_EXTERNAL || !cpu->virt->exits(cpu, &ev))
+		return false;
+	*res = cpu->virt->vm_exit(cpu, &ev, outer) ? EVENT_VM_EXIT : EVENT_UNSUPPORTED;
+	return true;
+}
+
+/* Non-root: a triple fault is a VM exit (SDM 26.2), not a shutdown. */
+static enum event_result triple_fault_exit(struct cpu *cpu)
+{
+	struct virt_event ev = { .kind = VIRT_TRIPLE_FAULT };
+	return cpu->virt->vm_exit(cpu, &ev, NULL) ? EVENT_VM_EXIT : EVENT_UNSUPPORTED;
+}
+
+static enum event_result deliver_checked(struct cpu *cpu, struct fault f, enum event_kind kind,
+					 bool check_first);
+
 enum event_result event_deliver(struct cpu *cpu, struct fault f, enum event_kind kind)
 {
+	return deliver_checked(cpu, f, kind, true);
+}
+
+enum event_result event_deliver_injected(struct cpu *cpu, struct fault f, enum event_kind kind)
+{
+	return deliver_checked(cpu, f, kind, false);
+}
+
+static enum event_result deliver_checked(struct cpu *cpu, struct fault f, enum event_kind kind,
+					 bool check_first)
+{
 	uint64_t efer = cpu_rdmsr(cpu, MSR_EFER);
+	struct virt_event outer;
+	enum event_result res;
 
 	if (!(efer & EFER_LMA)) {
 		snprintf(cpu->error, sizeof cpu->error,
@@ -228,29 +290,42 @@ enum event_result event_deliver(struct cpu *cpu, struct fault f, enum event_kind
 	}
 	cpu->exc_count = 0;
 	for (;;) {
-		struct fault nested;
+		struct fault inner;
 
-		if (cpu->exc_count < CPU_EXC_HISTORY)
-			cpu->exc_history[cpu->exc_count] = f;
-		cpu->exc_count++;
+		if (cpu->nonroot && check_first && cpu->exc_count == 0 &&
+		    exits_to_host(cpu, f, kind, NULL, &res))
+			return res;
+
+		record(cpu, f);
 		cpu->stats_events++;
 		if (cpu->cfg.log & CPU_LOG_EVENTS)
 			cpu_log(cpu, "event: vector %u error %#x rip %#llx cpl %u\n", f.vector,
 				f.error_code, (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP),
 				cpu_cpl(cpu));
-		if (try_deliver(cpu, f, kind, &nested))
+		if (try_deliver(cpu, f, kind, &inner))
 			return EVENT_DELIVERED;
-		switch (combine(f.vector, nested.vector)) {
+		/* Non-root: the exception raised during delivery is checked first (SDM 28.2.4). */
+		outer = virt_event_of(cpu, f, kind);
+		if (cpu->nonroot && exits_to_host(cpu, inner, EVENT_EXCEPTION, &outer, &res))
+			return res;
+		/*
+		 * An exception while delivering INT n / INT3 / INTO is a fault of that instruction:
+		 * it reports the instruction's address, not the one after it (SDM Vol. 2A, INT n).
+		 */
+		if (kind == EVENT_SOFTWARE)
+			cpu_set(cpu, UC_X86_REG_RIP, cpu_get(cpu, UC_X86_REG_RIP) - cpu->soft_insn_len);
+		switch (combine(f.vector, inner.vector)) {
 		case EXC_DOUBLE:
-			if (cpu->exc_count < CPU_EXC_HISTORY)
-				cpu->exc_history[cpu->exc_count] = nested;
-			cpu->exc_count++;
-			return EVENT_TRIPLE_FAULT;
+			record(cpu, inner);
+			return cpu->nonroot ? triple_fault_exit(cpu) : EVENT_TRIPLE_FAULT;
 		case EXC_CONTRIBUTORY:
+			record(cpu, inner);
 			f = (struct fault){ .vector = X86_DF, .has_error_code = 1 };
+			if (cpu->nonroot && exits_to_host(cpu, f, EVENT_EXCEPTION, &outer, &res))
+				return res;
 			break;
 		default:
-			f = nested;
+			f = inner;
 			break;
 		}
 		if (cpu->cpl_error[0]) {
@@ -259,4 +334,70 @@ enum event_result event_deliver(struct cpu *cpu, struct fault f, enum event_kind
 		}
 		kind = EVENT_EXCEPTION;
 	}
+}
+
+static const char *const vector_names[32] = {
+	[X86_DE] = "#DE", [X86_DB] = "#DB", [X86_NMI] = "NMI", [X86_BP] = "#BP", [X86_OF] = "#OF",
+	[X86_BR] = "#BR", [X86_UD] = "#UD", [X86_NM] = "#NM", [X86_DF] = "#DF", [X86_TS] = "#TS",
+	[X86_NP] = "#NP", [X86_SS] = "#SS", [X86_GP] = "#GP", [X86_PF] = "#PF", [X86_MF] = "#MF",
+	[X86_AC] = "#AC", [X86_MC] = "#MC", [X86_XM] = "#XM", [X86_VE] = "#VE",
+};
+
+/* Append to buf[*at..len), truncating. */
+static void __attribute__((format(printf, 4, 5)))
+put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*at >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *at, len - *at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at = *at + (size_t)n < len ? *at + (size_t)n : len - 1;
+}
+
+static void put_name(char *buf, size_t len, size_t *at, unsigned vector)
+{
+	if (vector < 32 && vector_names[vector])
+		put(buf, len, at, "%s", vector_names[vector]);
+	else
+		put(buf, len, at, "vector %#x", vector);
+}
+
+/* "#GP(0x6b)", "#PF(0x2, cr2=0x1000)", "#UD": the error code where the CPU pushes one. */
+static void put_fault(char *buf, size_t len, size_t *at, struct fault f)
+{
+	put_name(buf, len, at, f.vector);
+	if (f.vector == X86_PF)
+		put(buf, len, at, "(0x%x, cr2=%#llx)", f.error_code, (unsigned long long)f.cr2);
+	else if (f.has_error_code && f.vector != X86_DF)
+		put(buf, len, at, "(0x%x)", f.error_code);
+}
+
+void event_describe_chain(const struct cpu *cpu, char *buf, size_t len)
+{
+	unsigned n = cpu->exc_count < CPU_EXC_HISTORY ? cpu->exc_count : CPU_EXC_HISTORY;
+	const struct fault *h = cpu->exc_history;
+	size_t at = 0;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	if (n)
+		put_fault(buf, len, &at, h[0]);
+	for (unsigned i = 1; i < n; i++) {
+		if (h[i].vector == X86_DF)
+			continue; /* told as the outcome of the exception before it */
+		put(buf, len, &at, "; delivering ");
+		put_name(buf, len, &at, h[i - 1].vector);
+		put(buf, len, &at, " raised ");
+		put_fault(buf, len, &at, h[i]);
+		if (i + 1 < n && h[i + 1].vector == X86_DF)
+			put(buf, len, &at, " (a double fault)");
+	}
+	if (cpu->exc_count > n)
+		put(buf, len, &at, "; %u more", cpu->exc_count - n);
 }

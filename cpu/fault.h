@@ -26,6 +26,7 @@ enum x86_vector {
 	X(SMAP, "smap")                                                           \
 	X(SMAP_IMPLICIT, "implicit-smap")                                         \
 	X(NON_CANONICAL, "non-canonical")                                         \
+	X(VM_EXIT, "vm-exit") /* a guest-physical access caused a VM exit (EPT) */ \
 	X(UNSUPPORTED_MODE, "unsupported-paging-mode")
 
 enum fault_reason {

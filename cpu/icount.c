@@ -109,3 +109,21 @@ unsigned icount_block(struct cpu *cpu, uint64_t pc, uint32_t size)
 	}
 	return s->count;
 }
+
+unsigned icount_insn_length(struct cpu *cpu, uint64_t rip)
+{
+	struct icount_cache *c = cpu->icache;
+	uint8_t code[15];
+	size_t n = sizeof code;
+	const uint8_t *p = code;
+	uint64_t addr = rip;
+	unsigned len = 0;
+
+	while (n && !cpu_peek(cpu, rip, code, n))
+		n--; /* the instruction may end just before an unmapped page */
+	cs_insn *insn = cs_malloc(c->cs[current_mode(cpu)]);
+	if (cs_disasm_iter(c->cs[current_mode(cpu)], &p, &n, &addr, insn))
+		len = insn->size;
+	cs_free(insn, 1);
+	return len;
+}

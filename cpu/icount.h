@@ -29,6 +29,9 @@ static inline struct icount_slot *icount_slots(struct icount_cache *c)
 /* Decode and cache a block's count (the slow path of icount_lookup). */
 unsigned icount_block(struct cpu *cpu, uint64_t pc, uint32_t size);
 
+/* Length of the instruction at 'rip' in the current code size (0 if it cannot be decoded). */
+unsigned icount_insn_length(struct cpu *cpu, uint64_t rip);
+
 /* Runs once per executed block: a hit is one table probe (measured by `make bench`). */
 static inline unsigned icount_lookup(struct cpu *cpu, struct icount_cache *c, uint64_t pc,
 				     uint32_t size)

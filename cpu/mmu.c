@@ -134,6 +134,10 @@ bool mmu_translate(const struct mmu_regs *regs, struct pt_mem *mem, const struct
 		return false;
 	}
 	pt_walk(fmt, mem, regs->cr3, req->va, &w);
+	if (w.status == PT_TRANSLATE_FAILED) {
+		*f = (struct fault){ .reason = FAULT_VM_EXIT, .cr2 = req->va };
+		return false;
+	}
 	if (w.status != PT_OK) {
 		page_fault(f, regs, req,
 			   w.status == PT_RESERVED ? FAULT_RESERVED : FAULT_NOT_PRESENT);

@@ -38,7 +38,7 @@ void pt_walk(const struct pt_format *fmt, struct pt_mem *mem, uint64_t root, uin
 		}
 		bool large = level > 1 && (e & fmt->large) && fmt->large_ok[level];
 		uint64_t rsvd = large ? fmt->rsvd_large[level] : fmt->rsvd[level];
-		if (e & rsvd) {
+		if ((e & rsvd) || ((fmt->rsvd_low6 >> (e & 0x3f)) & 1)) {
 			w->status = PT_RESERVED;
 			return;
 		}
@@ -51,6 +51,18 @@ void pt_walk(const struct pt_format *fmt, struct pt_mem *mem, uint64_t root, uin
 		}
 		table = e & PT_ADDR_MASK;
 	}
+}
+
+unsigned pt_accessed_dirty_pending(const struct pt_format *fmt, const struct pt_walk *w, bool dirty)
+{
+	unsigned pending = 0;
+
+	for (int level = PT_LEVELS; level >= w->leaf_level; level--)
+		if (fmt->accessed && !(w->entry[level] & fmt->accessed))
+			pending |= PT_AD_ACCESSED;
+	if (dirty && fmt->dirty && !(w->entry[w->leaf_level] & fmt->dirty))
+		pending |= PT_AD_DIRTY;
+	return pending;
 }
 
 void pt_set_accessed_dirty(const struct pt_format *fmt, struct pt_mem *mem, struct pt_walk *w,

@@ -23,6 +23,14 @@ struct pt_format {
 	uint64_t rsvd[PT_LEVELS + 1];       /* reserved bits of a non-leaf entry, by level */
 	uint64_t rsvd_large[PT_LEVELS + 1]; /* reserved bits of a PS=1 entry, by level */
 	bool large_ok[PT_LEVELS + 1];       /* levels where PS=1 maps a page */
+	/*
+	 * Reserved values of bits 5:0 of a present entry, at every level: bit n set means an entry
+	 * whose bits 5:0 equal n is reserved. EPT uses it for the bit combinations that are
+	 * misconfigurations rather than single reserved bits (SDM 29.3.3.1: write-only and
+	 * write/execute permissions, execute-only where unsupported, memory types 2, 3 and 7).
+	 * 0 in formats without such values.
+	 */
+	uint64_t rsvd_low6;
 };
 
 /*
@@ -57,6 +65,10 @@ struct pt_walk {
 /* Walk 'root' (a 4K-aligned table address) for 'addr'. No entry is modified. */
 void pt_walk(const struct pt_format *fmt, struct pt_mem *mem, uint64_t root, uint64_t addr,
 	     struct pt_walk *w);
+
+/* What pt_set_accessed_dirty(fmt, mem, w, dirty) would change (a walk that reached its leaf). */
+enum { PT_AD_ACCESSED = 1, PT_AD_DIRTY = 2 }; /* some A flag is clear; the leaf's D is clear */
+unsigned pt_accessed_dirty_pending(const struct pt_format *fmt, const struct pt_walk *w, bool dirty);
 
 /* Set the A flag on every entry used and, if 'dirty', the D flag on the leaf (SDM 4.8, 29.3.5). */
 void pt_set_accessed_dirty(const struct pt_format *fmt, struct pt_mem *mem, struct pt_walk *w,

@@ -57,6 +57,59 @@ static void feature_bits(const struct cpu_profile *p, uint32_t leaf, uint32_t su
 #undef CPUID_BIT
 }
 
+/*
+ * Each CR4 bit and the CPUID flag that says the processor supports it (SDM Vol. 3, 2.5 "Control
+ * Registers" and Figure 2-7; the flags from Vol. 2A, CPUID). A bit whose flag a profile does
+ * not report is reserved, as is every bit not listed (15, 26 and up): MOV to CR4 that sets one
+ * is #GP(0). PCE has no flag. CPUID comes from cpuid_bits.def, so CR4 follows it by construction.
+ */
+static const struct {
+	uint8_t cr4_bit;
+	bool always;
+	uint32_t leaf, subleaf;
+	char reg;
+	uint8_t flag;
+} cr4_features[] = {
+	{ 0, false, 0x1, 0, 'd', 1 },	/* VME: VME */
+	{ 1, false, 0x1, 0, 'd', 1 },	/* PVI: VME */
+	{ 2, false, 0x1, 0, 'd', 4 },	/* TSD: TSC */
+	{ 3, false, 0x1, 0, 'd', 2 },	/* DE: DE */
+	{ 4, false, 0x1, 0, 'd', 3 },	/* PSE: PSE */
+	{ 5, false, 0x1, 0, 'd', 6 },	/* PAE: PAE */
+	{ 6, false, 0x1, 0, 'd', 7 },	/* MCE: MCE */
+	{ 7, false, 0x1, 0, 'd', 13 },	/* PGE: PGE */
+	{ 8, true, 0, 0, 0, 0 },	/* PCE */
+	{ 9, false, 0x1, 0, 'd', 24 },	/* OSFXSR: FXSR */
+	{ 10, false, 0x1, 0, 'd', 25 },	/* OSXMMEXCPT: SSE */
+	{ 11, false, 0x7, 0, 'c', 2 },	/* UMIP: UMIP */
+	{ 12, false, 0x7, 0, 'c', 16 },	/* LA57: LA57 */
+	{ 13, false, 0x1, 0, 'c', 5 },	/* VMXE: VMX */
+	{ 14, false, 0x1, 0, 'c', 6 },	/* SMXE: SMX */
+	{ 16, false, 0x7, 0, 'b', 0 },	/* FSGSBASE: FSGSBASE */
+	{ 17, false, 0x1, 0, 'c', 17 },	/* PCIDE: PCID */
+	{ 18, false, 0x1, 0, 'c', 26 },	/* OSXSAVE: XSAVE */
+	{ 19, false, 0x7, 0, 'c', 23 },	/* KL: KL */
+	{ 20, false, 0x7, 0, 'b', 7 },	/* SMEP: SMEP */
+	{ 21, false, 0x7, 0, 'b', 20 },	/* SMAP: SMAP */
+	{ 22, false, 0x7, 0, 'c', 3 },	/* PKE: PKU */
+	{ 23, false, 0x7, 0, 'c', 7 },	/* CET: CET_SS */
+	{ 24, false, 0x7, 0, 'c', 31 },	/* PKS: PKS */
+	{ 25, false, 0x7, 0, 'd', 5 },	/* UINTR: UINTR */
+};
+
+uint64_t profile_cr4_reserved(const struct cpu_profile *p)
+{
+	uint64_t allowed = 0;
+
+	for (unsigned i = 0; i < sizeof cr4_features / sizeof cr4_features[0]; i++) {
+		struct cpuid_regs r = { 0 };
+		feature_bits(p, cr4_features[i].leaf, cr4_features[i].subleaf, &r);
+		if (cr4_features[i].always || (*reg_of(&r, cr4_features[i].reg) >> cr4_features[i].flag & 1))
+			allowed |= 1ull << cr4_features[i].cr4_bit;
+	}
+	return ~allowed;
+}
+
 void profile_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
 {
 	const struct cpu_profile *p = cpu->profile;
@@ -123,7 +176,8 @@ enum msr_result profile_rdmsr(struct cpu *cpu, uint32_t index, uint64_t *value)
 {
 	switch (index) {
 	case MSR_IA32_TSC:
-		*value = cpu->vtime + cpu->tsc_offset;
+		/* Non-root with "use TSC offsetting" reads the offset TSC (SDM Vol. 3, 26.3). */
+		*value = cpu->vtime + cpu->tsc_offset + (cpu->nonroot ? cpu->tsc_offset_guest : 0);
 		return MSR_DONE;
 	case MSR_IA32_APIC_BASE:
 		*value = cpu->msr_apic_base;
@@ -132,6 +186,8 @@ enum msr_result profile_rdmsr(struct cpu *cpu, uint32_t index, uint64_t *value)
 		*value = cpu->msr_feature_control;
 		return MSR_DONE;
 	}
+	if (cpu->virt && cpu->virt->rdmsr && cpu->virt->rdmsr(cpu, index, value))
+		return MSR_DONE; /* VMX capability MSRs (vmx/caps.c) */
 	return unicorn_msr(index) ? MSR_UNICORN : MSR_GP;
 }
 

@@ -26,6 +26,9 @@ struct cpuid_regs {
 };
 void profile_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
 
+/* CR4 bits this profile does not support (its CPUID lacks their feature): MOV to CR4 #GPs. */
+uint64_t profile_cr4_reserved(const struct cpu_profile *p);
+
 enum msr_result { MSR_DONE, MSR_UNICORN, MSR_GP };
 enum msr_result profile_rdmsr(struct cpu *cpu, uint32_t index, uint64_t *value);
 enum msr_result profile_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value);

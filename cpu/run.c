@@ -9,21 +9,24 @@
 #include "cpu/cpu.h"
 #include "cpu/profile.h"
 #include "cpu/events.h"
+#include "cpu/glue_virt.h"
 #include "cpu/uc_glue.h"
 
 #define RFLAGS_IF (1ull << 9)
 #define UNTIL_NEVER 0xffffffffffffffffull
 
-/* Was the exception raised by INT n / INT3 / INTO (RIP already past it)? */
-static bool software_interrupt(struct cpu *cpu, uint8_t vector)
+/* The length of the INT n / INT3 / INTO / INT1 that raised 'vector' (RIP past it), or 0. */
+static unsigned software_interrupt(struct cpu *cpu, uint8_t vector)
 {
 	uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
 	uint8_t b[2];
 
 	if (!cpu_peek(cpu, rip - 2, b, 2))
-		return false;
-	return (b[0] == 0xcd && b[1] == vector) || (vector == X86_BP && b[1] == 0xcc) ||
-	       (vector == X86_OF && b[1] == 0xce) || (vector == X86_DB && b[1] == 0xf1);
+		return 0;
+	if (b[0] == 0xcd && b[1] == vector)
+		return 2;
+	return ((vector == X86_BP && b[1] == 0xcc) || (vector == X86_OF && b[1] == 0xce) ||
+		(vector == X86_DB && b[1] == 0xf1)) ? 1 : 0;
 }
 
 static void log_fault(struct cpu *cpu, const struct fault *f)
@@ -42,6 +45,7 @@ static bool deliver(struct cpu *cpu, struct fault f, enum event_kind kind, enum 
 {
 	switch (event_deliver(cpu, f, kind)) {
 	case EVENT_DELIVERED:
+	case EVENT_VM_EXIT:
 		return true;
 	case EVENT_TRIPLE_FAULT:
 		*stop = CPU_STOP_TRIPLE_FAULT;
@@ -52,11 +56,30 @@ static bool deliver(struct cpu *cpu, struct fault f, enum event_kind kind, enum 
 	}
 }
 
+/* Non-root: perform a VM exit (cpu/virt.h); false if the machine must stop. */
+static bool vm_exit(struct cpu *cpu, const struct virt_event *ev, enum cpu_stop *stop)
+{
+	if (cpu->virt->vm_exit(cpu, ev, NULL))
+		return true;
+	*stop = CPU_STOP_ERROR;
+	return false;
+}
+
+/* Non-root: an event that exits if the controls say so; '*exited' tells whether it did. */
+static bool maybe_exit(struct cpu *cpu, const struct virt_event *ev, bool *exited,
+		       enum cpu_stop *stop)
+{
+	*exited = cpu->nonroot && cpu->virt->exits(cpu, ev);
+	return !*exited || vm_exit(cpu, ev, stop);
+}
+
 static bool handle_fault(struct cpu *cpu, enum cpu_stop *stop)
 {
 	struct fault f = cpu->fault;
 
 	cpu->fault_pending = false;
+	if (f.reason == FAULT_VM_EXIT)
+		return vm_exit(cpu, &(struct virt_event){ .kind = VIRT_MEMORY }, stop);
 	if (f.reason == FAULT_UNSUPPORTED_MODE) {
 		snprintf(cpu->error, sizeof cpu->error,
 			 "paging mode not modelled at %#llx (only IA-32e 4-level paging or no paging)",
@@ -74,13 +97,43 @@ static bool handle_fault(struct cpu *cpu, enum cpu_stop *stop)
 	return deliver(cpu, f, EVENT_EXCEPTION, stop);
 }
 
+/* #UD: first the virtualization layer's instructions (VMX), which Unicorn does not know. */
+static bool handle_invalid(struct cpu *cpu, bool *handled, enum cpu_stop *stop)
+{
+	struct fault f;
+
+	*handled = true;
+	switch (cpu->virt->invalid_insn(cpu, &f)) {
+	case VIRT_INSN_DONE:
+		return true;
+	case VIRT_INSN_FAULT:
+		if (f.reason == FAULT_VM_EXIT)
+			return vm_exit(cpu, &(struct virt_event){ .kind = VIRT_MEMORY }, stop);
+		return deliver(cpu, f, EVENT_EXCEPTION, stop);
+	case VIRT_INSN_STOP:
+		*stop = CPU_STOP_ERROR;
+		return false;
+	default:
+		*handled = false;
+		return true;
+	}
+}
+
 static bool handle_exception(struct cpu *cpu, enum cpu_stop *stop)
 {
 	uint8_t v = cpu->exc_vector;
-	bool soft = software_interrupt(cpu, v);
+	unsigned soft = software_interrupt(cpu, v);
 	struct fault f = { .vector = v, .has_error_code = !soft && event_has_error_code(v) };
 
 	cpu->exc_pending = false;
+	if (f.has_error_code)
+		f.error_code = cpu->exc_error;
+	if (v == X86_UD && !soft && cpu->virt) {
+		bool handled, ok = handle_invalid(cpu, &handled, stop);
+		if (handled)
+			return ok;
+	}
+	cpu->soft_insn_len = soft;
 	return deliver(cpu, f, soft ? EVENT_SOFTWARE : EVENT_EXCEPTION, stop);
 }
 
@@ -127,6 +180,11 @@ static uint64_t next_deadline(struct cpu *cpu)
 	uint64_t d = cpu->io.next_deadline ? cpu->io.next_deadline(cpu->io.opaque) : UINT64_MAX;
 	if (cpu->budget && cpu->budget < d)
 		d = cpu->budget;
+	if (cpu->nonroot) {
+		uint64_t v = cpu->virt->deadline(cpu);
+		if (v < d)
+			d = v;
+	}
 	return d;
 }
 
@@ -141,16 +199,51 @@ static bool interrupt_shadow(struct cpu *cpu)
 	return cpu_peek(cpu, cpu_get(cpu, UC_X86_REG_RIP) - 1, &b, 1) && b == 0xfb;
 }
 
+/*
+ * Non-root: the VM exits that happen between instructions, in priority order (SDM Vol. 3,
+ * 26.7 and 6.9): VMX-preemption timer, external interrupt (with "external-interrupt exiting",
+ * whatever RFLAGS.IF says), interrupt window. '*exited' says whether one happened.
+ */
+static bool nonroot_boundary(struct cpu *cpu, int vector, bool *exited, enum cpu_stop *stop)
+{
+	struct virt_event timer = { .kind = VIRT_PREEMPT_TIMER };
+	struct virt_event extint = { .kind = VIRT_EXTINT, .event = { .f = { .vector = (uint8_t)vector },
+								    .type = VIRT_EV_EXTERNAL } };
+	struct virt_event window = { .kind = VIRT_INTR_WINDOW };
+
+	if (!maybe_exit(cpu, &timer, exited, stop))
+		return false;
+	if (*exited)
+		return true;
+	if (vector >= 0) {
+		if (!maybe_exit(cpu, &extint, exited, stop))
+			return false;
+		if (*exited)
+			return true;
+	}
+	if ((cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF) && !interrupt_shadow(cpu))
+		return maybe_exit(cpu, &window, exited, stop);
+	*exited = false;
+	return true;
+}
+
 /* Fire due timers and deliver the highest-priority interrupt if RFLAGS.IF allows. */
 static bool service_interrupts(struct cpu *cpu, enum cpu_stop *stop)
 {
-	if (!cpu->io.pending_irq)
-		return true;
-	cpu->io.advance(cpu->io.opaque, cpu->vtime);
-	if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
-		return true;
-	int vector = cpu->io.pending_irq(cpu->io.opaque);
-	if (vector < 0)
+	int vector = -1;
+
+	if (cpu->io.pending_irq) {
+		cpu->io.advance(cpu->io.opaque, cpu->vtime);
+		vector = cpu->io.pending_irq(cpu->io.opaque);
+	}
+	if (cpu->nonroot) {
+		bool exited;
+		if (!nonroot_boundary(cpu, vector, &exited, stop))
+			return false;
+		if (exited)
+			return service_interrupts(cpu, stop); /* the host may take the interrupt now */
+	}
+	if (vector < 0 || !(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
 		return true;
 	if (interrupt_shadow(cpu))
 		uc_emu_start(cpu->uc, cpu_get(cpu, UC_X86_REG_RIP), UNTIL_NEVER, 0, 1);
@@ -195,10 +288,20 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = cpu->syscall_pending = false;
 		cpu->stop_requested = false;
 
+		cpu->executing = true;
 		err = uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
+		cpu->executing = false;
 
 		if (cpu->stop_requested)
 			return CPU_STOP_REQUEST;
+		if (cpu->vmexit_pending) {
+			/* An interposed helper decided on a VM exit and unwound Unicorn (cpu/glue_virt.c). */
+			cpu->vmexit_pending = cpu->exc_pending = false;
+			glue_virt_complete(cpu, &cpu->vmexit);
+			if (!vm_exit(cpu, &cpu->vmexit, &stop))
+				return stop;
+			continue;
+		}
 		if (cpu->syscall_pending) {
 			if (!handle_syscall(cpu, &stop))
 				return stop;
@@ -218,6 +321,17 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 			snprintf(cpu->error, sizeof cpu->error, "Unicorn stopped at %#llx: %s",
 				 (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP), uc_strerror(err));
 			return CPU_STOP_ERROR;
+		}
+		if (cpu->hlt_executed && cpu->nonroot) {
+			struct virt_event hlt = { .kind = VIRT_HLT, .insn_len = 1 };
+			bool exited;
+			/* RIP is past the HLT; the exit reports the HLT itself. */
+			cpu_set(cpu, UC_X86_REG_RIP, cpu_get(cpu, UC_X86_REG_RIP) - 1);
+			if (!maybe_exit(cpu, &hlt, &exited, &stop))
+				return stop;
+			if (exited)
+				continue;
+			cpu_set(cpu, UC_X86_REG_RIP, cpu_get(cpu, UC_X86_REG_RIP) + 1);
 		}
 		if (cpu->hlt_executed) {
 			if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))

@@ -92,7 +92,7 @@ bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 	}
 	cpu_mmu_regs(cpu, &regs);
 	tlbfill_classify(cpu, &req, glue_mmu_idx(), regs.cr4 & CR4_SMAP);
-	if (!mmu_translate(&regs, &cpu->ptmem, &req, &r, &f)) {
+	if (!cpu_translate(cpu, &regs, &req, &r, &f)) {
 		/*
 		 * The first refused fill raises the exception and unwinds Unicorn; fills that
 		 * follow before uc_emu_start returns (Unicorn probes its stop address) must not

@@ -8,7 +8,9 @@
  *                            CR2), which the public TLB-fill hook is not told;
  *   helper_rdmsr/wrmsr       MSRs follow hvsim's CPU profile (QEMU reads unknown MSRs as 0);
  *   cpu_get_tsc              the TSC is virtual time (QEMU reads the host clock);
- *   helper_hlt               wrapped, so the run loop knows HLT (not a stop request) ended a run.
+ *   helper_hlt               wrapped, so the run loop knows HLT (not a stop request) ended a run;
+ *   helper_write_crN         wrapped: MOV to CR4 #GPs for bits the CPU profile does not support
+ *                            (QEMU accepts any bit its own CPU model has), decided in cpu/cr.c.
  *
  * glue_check() verifies at start-up that each replacement is the one the library will call.
  */
@@ -27,6 +29,9 @@ bool glue_check(char *why, unsigned len);
 void glue_enter(struct cpu *cpu);
 void glue_leave(void);
 int glue_mmu_idx(void);
+/* The CPU running now (NULL outside cpu_run), and raising an exception from inside a helper. */
+struct cpu *glue_cpu(void);
+void glue_raise(void *env, int vector, uintptr_t retaddr) __attribute__((noreturn));
 /* The exact linear address of the access being filled (the hook is told only its page). */
 uint64_t glue_fault_address(uint64_t page);
 

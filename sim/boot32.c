@@ -53,11 +53,12 @@ static void leave_long_mode(struct cpu *cpu)
 	cpu_set(cpu, UC_X86_REG_CR4, 0);
 }
 
-/* Run the stub; it leaves CS/DS/ES/FS/GS/SS loaded from the GDT. */
-static bool load_segments(struct cpu *cpu, uint32_t gdt_pa, char *why, unsigned why_len)
+/* Run the stub from the boot area ('area' holds gdt_pa); it loads CS/DS/ES/FS/GS/SS. */
+static bool load_segments(struct cpu *cpu, uint32_t gdt_pa, uint8_t *area, char *why,
+			  unsigned why_len)
 {
 	uint32_t start = gdt_pa + OFF_STUB;
-	uint8_t *code = cpu->phys.ram + start;
+	uint8_t *code = area + OFF_STUB;
 	size_t len = stub_code(code, start);
 	uint64_t vtime = cpu->vtime;
 	uc_err err;
@@ -83,12 +84,17 @@ bool boot32_setup(struct cpu *cpu, uint32_t gdt_pa, uint32_t entry, uint32_t eax
 	static const int zeroed[] = { UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
 				      UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP };
 	uc_x86_mmr gdtr = { .base = gdt_pa + OFF_GDT, .limit = sizeof boot32_gdt - 1 };
+	uint8_t *area = phys_host(&cpu->phys, gdt_pa, BOOT32_AREA_SIZE);
 
-	memcpy(cpu->phys.ram + gdt_pa + OFF_GDT, boot32_gdt, sizeof boot32_gdt);
+	if (!area) {
+		snprintf(why, why_len, "the boot area at %#x is not RAM", gdt_pa);
+		return false;
+	}
+	memcpy(area + OFF_GDT, boot32_gdt, sizeof boot32_gdt);
 	cpu_set_mmr(cpu, UC_X86_REG_GDTR, &gdtr);
 	leave_long_mode(cpu);
 	cpu_set(cpu, UC_X86_REG_RFLAGS, 0x2); /* IF = 0, VM = 0 */
-	if (!load_segments(cpu, gdt_pa, why, why_len))
+	if (!load_segments(cpu, gdt_pa, area, why, why_len))
 		return false;
 	for (unsigned i = 0; i < sizeof zeroed / sizeof zeroed[0]; i++)
 		cpu_set(cpu, zeroed[i], 0); /* ESP too: Multiboot leaves the stack to the kernel */

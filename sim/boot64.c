@@ -1,5 +1,6 @@
 #include "sim/boot64.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
@@ -27,15 +28,30 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+/*
+ * At the top of RAM below the hole, not at the end of all RAM: where it has always been on
+ * machines of up to 3 GiB, and reachable by 32-bit addresses (a GDTR base or CR3 value that a
+ * guest may carry into 32-bit code).
+ */
+uint64_t boot64_area(const struct phys *p)
+{
+	return phys_low_top(p) - BOOT64_RESERVED;
+}
+
 void boot64_setup(struct cpu *cpu, uint64_t entry, const char *cmdline)
 {
-	uint64_t base = cpu->phys.size - BOOT64_RESERVED;
-	uint8_t *area = cpu->phys.ram + base;
+	uint64_t base = boot64_area(&cpu->phys);
+	uint8_t *area = phys_host(&cpu->phys, base, BOOT64_RESERVED);
 	uc_x86_mmr gdtr = { .base = base + OFF_GDT, .limit = sizeof boot_gdt - 1 };
 
+	assert(area); /* RAM_MIN leaves room for it */
 	memset(area, 0, BOOT64_RESERVED);
 	memcpy(area + OFF_GDT, boot_gdt, sizeof boot_gdt);
-	/* Identity map of the first 512 GiB with 1 GiB pages: one PML4 entry, one full PDPT. */
+	/*
+	 * Identity map of the first 512 GiB with 1 GiB pages: one PML4 entry, one full PDPT. It
+	 * covers RAM above the hole (RAM_MAX is far below 512 GiB) and maps the hole too, where
+	 * only MMIO (the local APIC) answers.
+	 */
 	put64(area + OFF_PML4, (base + OFF_PDPT) | PTE_P | PTE_RW);
 	for (uint64_t i = 0; i < 512; i++)
 		put64(area + OFF_PDPT + 8 * i, (i << 30) | PTE_P | PTE_RW | PTE_PS);

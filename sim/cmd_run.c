@@ -19,14 +19,17 @@ static void run_usage(FILE *f)
 		"entry, as GRUB or QEMU -kernel boot it) or else an ELF64 executable (entered in long\n"
 		"mode); README \"Booting\" documents both entry states.\n\n"
 		"options:\n"
-		"  -m, --mem SIZE         guest RAM (default 256M; 2M..3G; K/M/G suffixes)\n"
+		"  -m, --mem SIZE         guest RAM (default 256M; 2M..64G, a multiple of 4K; K/M/G\n"
+		"                         suffixes); RAM past 3G continues at 4G, leaving 3G..4G\n"
+		"                         to MMIO (the PC's PCI hole; README \"Booting\")\n"
 		"      --serial FILE      write COM1 output to FILE instead of stdout\n"
 		"      --cmdline STRING   command line passed to the image\n"
 		"      --cpu PROFILE      CPU profile (default broadwell-ep; see 'hvsim info')\n"
 		"      --log WHAT         comma-separated: faults (every #PF with RIP, CR2, error code,\n"
 		"                         CPL, AC and the reason: not-present, reserved-bit,\n"
 		"                         user/supervisor, write-protect, nx, smep, smap,\n"
-		"                         implicit-smap), events (every exception/interrupt delivered)\n"
+		"                         implicit-smap), events (every exception/interrupt delivered),\n"
+		"                         vmx (every VM entry and exit: reason, qualification, GPA, RIP)\n"
 		"      --log-file FILE    write --log output to FILE (default stderr)\n"
 		"      --max-insns N      stop with exit code 3 after N guest instructions\n"
 		"                         (k/M/G suffixes; default unlimited)\n"
@@ -88,7 +91,7 @@ int cmd_run(int argc, char **argv)
 		case 'm':
 			if (!parse_size(optarg, &cfg.ram_size) || cfg.ram_size < RAM_MIN ||
 			    cfg.ram_size > RAM_MAX || (cfg.ram_size & 0xfff))
-				return usage_error("run", "--mem '%s': expected a 4K-multiple size from 2M to 3G", optarg);
+				return usage_error("run", "--mem '%s': expected a 4K-multiple size from 2M to 64G", optarg);
 			break;
 		case OPT_SERIAL:
 			cfg.serial_path = optarg;

@@ -30,6 +30,7 @@ static const struct fwcfg_item_def {
 } fwcfg_items[] = {
 	{ FW_CFG_SIGNATURE, ENC_BYTES, 4, SRC_CONST, 0, "QEMU" },
 	{ FW_CFG_ID, ENC_LE, 4, SRC_CONST, FW_CFG_VERSION, NULL },
+	/* All RAM, both sides of the PCI hole: QEMU's x86 fw_cfg_arch_create stores ms->ram_size. */
 	{ FW_CFG_RAM_SIZE, ENC_LE, 8, SRC_RAM_SIZE, 0, NULL },
 	{ FW_CFG_NB_CPUS, ENC_LE, 2, SRC_CONST, 1, NULL },
 	{ FW_CFG_MAX_CPUS, ENC_LE, 2, SRC_CONST, 1, NULL },

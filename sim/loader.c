@@ -8,6 +8,11 @@
 bool image_load(const struct image *img, const struct load_target *t, struct boot_info *bi,
 		struct load_error *err)
 {
+	uint64_t boot = boot64_area(t->phys);
+	struct ram_window w = { .phys = t->phys, .reserved_lo = boot,
+				.reserved_hi = boot + BOOT64_RESERVED,
+				.reserved_name = "hvsim's ELF64 boot data (GDT, page tables, command line)" };
+
 	if (img->size == 0)
 		return load_fail(err, img, "empty file");
 	switch (multiboot_load(img, t, bi, err)) {
@@ -20,5 +25,5 @@ bool image_load(const struct image *img, const struct load_target *t, struct boo
 	}
 	if (!elf_detect(img))
 		return load_fail(err, img, "not an ELF64 or Multiboot image");
-	return elf64_load(img, t->ram, t->ram_size, t->ram_size - BOOT64_RESERVED, bi, err);
+	return elf64_load(img, &w, bi, err);
 }

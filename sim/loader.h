@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/phys.h"
+
 enum image_kind { IMAGE_ELF64, IMAGE_MULTIBOOT1, IMAGE_MULTIBOOT2 };
 
 /* What a loader tells the machine about how to start the image. */
@@ -35,9 +37,8 @@ struct load_error {
 
 /* Where an image goes: guest RAM and what the loaders pass on to the guest. */
 struct load_target {
-	uint8_t *ram;
-	uint64_t ram_size;
-	const char *cmdline; /* NULL: none */
+	const struct phys *phys; /* RAM below and above the PCI hole (cpu/phys.h) */
+	const char *cmdline;     /* NULL: none */
 };
 
 enum load_result {
@@ -72,11 +73,14 @@ struct elf_exec {
 	struct elf_segment seg[ELF_MAX_SEGMENTS];
 };
 
-/* Physical memory a loader may fill: [0, limit) minus the hole [hole_lo, hole_hi). */
+/*
+ * Physical memory a loader may fill: RAM (either range, never the PCI hole) minus the area
+ * [reserved_lo, reserved_hi) where hvsim keeps the boot data of this kind of image.
+ */
 struct ram_window {
-	uint64_t limit;
-	uint64_t hole_lo, hole_hi;
-	const char *hole_name;
+	const struct phys *phys;
+	uint64_t reserved_lo, reserved_hi;
+	const char *reserved_name;
 };
 
 /* Is this an ELF file of either class (magic only)? */
@@ -89,15 +93,18 @@ bool elf_parse(const struct image *img, struct elf_exec *ex, struct load_error *
 
 /* Check every segment's physical range against 'w', then copy and zero-fill them into RAM. */
 bool elf_place(const struct image *img, const struct elf_exec *ex, const struct ram_window *w,
-	       uint8_t *ram, struct boot_info *bi, struct load_error *err);
+	       struct boot_info *bi, struct load_error *err);
 
-/* Check that [pa, pa+len) lies in 'w'; 'what' names the range in the message. */
+/*
+ * Check that [pa, pa+len) lies in 'w' (inside one RAM range, outside the reserved area); 'what'
+ * names the range in the message.
+ */
 bool ram_window_check(const struct image *img, const struct ram_window *w, uint64_t pa,
 		      uint64_t len, const char *what, struct load_error *err);
 
 /* Load an ELF64 executable's PT_LOAD segments into RAM at their physical addresses. */
-bool elf64_load(const struct image *img, uint8_t *ram, uint64_t ram_size, uint64_t reserved_lo,
-		struct boot_info *bi, struct load_error *err);
+bool elf64_load(const struct image *img, const struct ram_window *w, struct boot_info *bi,
+		struct load_error *err);
 
 /* Format "PATH: message" into err; returns false so callers can 'return load_fail(...)'. */
 bool load_fail(struct load_error *err, const struct image *img, const char *fmt, ...)

@@ -202,22 +202,43 @@ bool elf_parse(const struct image *img, struct elf_exec *ex, struct load_error *
 	return true;
 }
 
+/*
+ * Why [pa, pa+len) is not inside one RAM range. With RAM above 4 GiB, a range that touches the
+ * PCI hole is named as such; a range that runs from low RAM into the hole cannot be placed
+ * either, as the bytes past 3 GiB would land in no RAM.
+ */
+static bool outside_ram(const struct image *img, const struct phys *p, uint64_t pa,
+			uint64_t len, const char *what, struct load_error *err)
+{
+	const struct phys_range *high = &p->range[PHYS_HIGH];
+	unsigned long long lo = pa, n = len;
+
+	if (!high->size)
+		return load_fail(err, img, "%s: physical range %#llx+%#llx does not fit in RAM below %#llx",
+				 what, lo, n, (unsigned long long)p->size);
+	if (pa < PHYS_HIGH_BASE && pa + len > PHYS_LOW_MAX)
+		return load_fail(err, img, "%s: physical range %#llx+%#llx overlaps the PCI hole at %#llx-%#llx (no RAM there)",
+				 what, lo, n, PHYS_LOW_MAX, PHYS_HIGH_BASE - 1);
+	return load_fail(err, img, "%s: physical range %#llx+%#llx does not fit in RAM (0-%#llx and %#llx-%#llx)",
+			 what, lo, n, PHYS_LOW_MAX - 1, (unsigned long long)high->base,
+			 (unsigned long long)(high->base + high->size - 1));
+}
+
 bool ram_window_check(const struct image *img, const struct ram_window *w, uint64_t pa,
 		      uint64_t len, const char *what, struct load_error *err)
 {
-	if (pa > w->limit || len > w->limit - pa)
-		return load_fail(err, img, "%s: physical range %#llx+%#llx does not fit in RAM below %#llx",
-				 what, (unsigned long long)pa, (unsigned long long)len,
-				 (unsigned long long)w->limit);
-	if (pa < w->hole_hi && w->hole_lo < pa + len)
+	if (!phys_contains(w->phys, pa, len))
+		return outside_ram(img, w->phys, pa, len, what, err);
+	if (pa < w->reserved_hi && w->reserved_lo < pa + len)
 		return load_fail(err, img, "%s: physical range %#llx+%#llx overlaps %s at %#llx-%#llx",
-				 what, (unsigned long long)pa, (unsigned long long)len, w->hole_name,
-				 (unsigned long long)w->hole_lo, (unsigned long long)w->hole_hi - 1);
+				 what, (unsigned long long)pa, (unsigned long long)len, w->reserved_name,
+				 (unsigned long long)w->reserved_lo,
+				 (unsigned long long)w->reserved_hi - 1);
 	return true;
 }
 
 bool elf_place(const struct image *img, const struct elf_exec *ex, const struct ram_window *w,
-	       uint8_t *ram, struct boot_info *bi, struct load_error *err)
+	       struct boot_info *bi, struct load_error *err)
 {
 	bi->load_lo = UINT64_MAX;
 	bi->load_hi = 0;
@@ -230,8 +251,9 @@ bool elf_place(const struct image *img, const struct elf_exec *ex, const struct 
 	}
 	for (unsigned i = 0; i < ex->count; i++) {
 		const struct elf_segment *s = &ex->seg[i];
-		memcpy(ram + s->paddr, img->data + s->offset, s->filesz);
-		memset(ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
+		uint8_t *host = phys_host(w->phys, s->paddr, s->memsz); /* checked above */
+		memcpy(host, img->data + s->offset, s->filesz);
+		memset(host + s->filesz, 0, s->memsz - s->filesz);
 		if (s->paddr < bi->load_lo)
 			bi->load_lo = s->paddr;
 		if (s->paddr + s->memsz > bi->load_hi)
@@ -240,11 +262,10 @@ bool elf_place(const struct image *img, const struct elf_exec *ex, const struct 
 	return true;
 }
 
-bool elf64_load(const struct image *img, uint8_t *ram, uint64_t ram_size, uint64_t reserved_lo,
-		struct boot_info *bi, struct load_error *err)
+bool elf64_load(const struct image *img, const struct ram_window *w, struct boot_info *bi,
+		struct load_error *err)
 {
 	struct elf_exec ex;
-	struct ram_window w = { .limit = reserved_lo < ram_size ? reserved_lo : ram_size };
 	bool entry_ok = false;
 
 	if (!elf_detect(img))
@@ -259,7 +280,7 @@ bool elf64_load(const struct image *img, uint8_t *ram, uint64_t ram_size, uint64
 	if (!entry_ok)
 		return load_fail(err, img, "entry point %#llx is outside every identity-linked (VMA = LMA) segment",
 				 (unsigned long long)ex.entry);
-	if (!elf_place(img, &ex, &w, ram, bi, err))
+	if (!elf_place(img, &ex, w, bi, err))
 		return false;
 	bi->kind = IMAGE_ELF64;
 	bi->entry = ex.entry;

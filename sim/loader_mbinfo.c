@@ -2,7 +2,8 @@
  * The boot information hvsim hands a Multiboot kernel in EBX, written into MB_AREA_INFO:
  * Multiboot 0.6.96, 3.3 "Boot information format" and Multiboot2 3.6 "Boot information format".
  * Both describe the same machine: lower memory [0, 640 KiB), the legacy window reserved, RAM from
- * 1 MiB to the end available; the command line; the boot loader name "hvsim".
+ * 1 MiB to the PCI hole (3 GiB) or the end available, RAM above 4 GiB available; the command
+ * line; the boot loader name "hvsim".
  */
 #include <assert.h>
 #include <string.h>
@@ -21,31 +22,43 @@ struct mb_region {
 	uint32_t type;
 };
 
-#define MB_REGIONS 3
+#define MB_REGIONS 4
 
-static void memory_map(uint64_t ram_size, struct mb_region map[MB_REGIONS])
+/*
+ * The map lists RAM and the legacy window; the PCI hole [3 GiB, 4 GiB) is absent, which means
+ * "not RAM": v1 3.3 guarantees the map lists "all standard RAM that should be available for
+ * normal use", and QEMU's Multiboot loader (from its e820 table) leaves the hole out as well.
+ */
+static unsigned memory_map(const struct phys *p, struct mb_region map[MB_REGIONS])
 {
-	map[0] = (struct mb_region){ 0, MB_LOWMEM_TOP, MB_MEMORY_AVAILABLE };
-	map[1] = (struct mb_region){ MB_LOWMEM_TOP, MB_HIGHMEM_BASE - MB_LOWMEM_TOP, MB_MEMORY_RESERVED };
-	map[2] = (struct mb_region){ MB_HIGHMEM_BASE, ram_size - MB_HIGHMEM_BASE, MB_MEMORY_AVAILABLE };
+	const struct phys_range *high = &p->range[PHYS_HIGH];
+	unsigned n = 0;
+
+	map[n++] = (struct mb_region){ 0, MB_LOWMEM_TOP, MB_MEMORY_AVAILABLE };
+	map[n++] = (struct mb_region){ MB_LOWMEM_TOP, MB_HIGHMEM_BASE - MB_LOWMEM_TOP, MB_MEMORY_RESERVED };
+	map[n++] = (struct mb_region){ MB_HIGHMEM_BASE, phys_low_top(p) - MB_HIGHMEM_BASE,
+				       MB_MEMORY_AVAILABLE };
+	if (high->size)
+		map[n++] = (struct mb_region){ high->base, high->size, MB_MEMORY_AVAILABLE };
+	return n;
 }
 
-/* mem_lower / mem_upper in KiB (v1 3.3; v2 3.6.3): below 640 KiB, and from 1 MiB to the end. */
+/* mem_lower / mem_upper in KiB (v1 3.3; v2 3.6.3): below 640 KiB, and from 1 MiB. */
 static uint32_t mem_lower_kib(void)
 {
 	return (uint32_t)(MB_LOWMEM_TOP >> 10);
 }
 
-static uint32_t mem_upper_kib(uint64_t ram_size)
+/* v1 3.3: upper memory is "maximally the address of the first upper memory hole minus 1 MiB". */
+static uint32_t mem_upper_kib(const struct phys *p)
 {
-	uint64_t kib = (ram_size - MB_HIGHMEM_BASE) >> 10;
-	return kib > UINT32_MAX ? UINT32_MAX : (uint32_t)kib;
+	return (uint32_t)((phys_low_top(p) - MB_HIGHMEM_BASE) >> 10);
 }
 
-/* A bump allocator over MB_AREA_INFO..end of MB_AREA. */
+/* A bump allocator over MB_AREA_INFO..end of MB_AREA; 'area' is MB_AREA's host address. */
 struct info_buf {
-	uint8_t *ram;
-	uint64_t pos, end;
+	uint8_t *area;
+	uint64_t pos, end; /* physical addresses */
 };
 
 static uint32_t put(struct info_buf *b, const void *data, size_t len, size_t align)
@@ -53,9 +66,16 @@ static uint32_t put(struct info_buf *b, const void *data, size_t len, size_t ali
 	b->pos = (b->pos + align - 1) & ~(uint64_t)(align - 1);
 	assert(len <= b->end - b->pos); /* the area holds the largest structure hvsim writes */
 	if (len)
-		memcpy(b->ram + b->pos, data, len);
+		memcpy(b->area + (b->pos - MB_AREA), data, len);
 	b->pos += len;
 	return (uint32_t)(b->pos - len);
+}
+
+/* Write 'len' bytes at physical 'pa' in the area (a structure whose fields came last). */
+static void put_at(struct info_buf *b, uint32_t pa, const void *data, size_t len)
+{
+	assert(pa >= MB_AREA && len <= b->end - pa);
+	memcpy(b->area + (pa - MB_AREA), data, len);
 }
 
 static uint32_t put_string(struct info_buf *b, const char *s)
@@ -68,8 +88,11 @@ static uint32_t put_string(struct info_buf *b, const char *s)
 
 static struct info_buf info_start(const struct load_target *t)
 {
-	memset(t->ram + MB_AREA_INFO, 0, MB_AREA + MB_AREA_SIZE - MB_AREA_INFO);
-	return (struct info_buf){ t->ram, MB_AREA_INFO, MB_AREA + MB_AREA_SIZE };
+	uint8_t *area = phys_host(t->phys, MB_AREA, MB_AREA_SIZE);
+
+	assert(area); /* multiboot_load requires RAM above 1 MiB */
+	memset(area + (MB_AREA_INFO - MB_AREA), 0, MB_AREA + MB_AREA_SIZE - MB_AREA_INFO);
+	return (struct info_buf){ area, MB_AREA_INFO, MB_AREA + MB_AREA_SIZE };
 }
 
 /* ---- Multiboot (v1), 3.3 ---- */
@@ -107,19 +130,19 @@ uint32_t mb1_write_info(const struct load_target *t)
 	struct mb1_mmap_entry mmap[MB_REGIONS];
 	struct mb_region map[MB_REGIONS];
 	uint32_t info_pa = put(&b, &info, sizeof info, 8);
+	unsigned n = memory_map(t->phys, map);
 
-	memory_map(t->ram_size, map);
-	for (unsigned i = 0; i < MB_REGIONS; i++)
+	for (unsigned i = 0; i < n; i++)
 		mmap[i] = (struct mb1_mmap_entry){ sizeof mmap[i] - 4, map[i].base, map[i].length,
 						   map[i].type };
 	info.flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MMAP | MB1_INFO_LOADER_NAME;
 	info.mem_lower = mem_lower_kib();
-	info.mem_upper = mem_upper_kib(t->ram_size);
+	info.mem_upper = mem_upper_kib(t->phys);
 	info.cmdline = put_string(&b, t->cmdline ? t->cmdline : "");
 	info.boot_loader_name = put_string(&b, LOADER_NAME);
-	info.mmap_addr = put(&b, mmap, sizeof mmap, 8);
-	info.mmap_length = sizeof mmap;
-	memcpy(t->ram + info_pa, &info, sizeof info);
+	info.mmap_addr = put(&b, mmap, n * sizeof mmap[0], 8);
+	info.mmap_length = (uint32_t)(n * sizeof mmap[0]);
+	put_at(&b, info_pa, &info, sizeof info);
 	return info_pa;
 }
 
@@ -164,33 +187,34 @@ struct mb2_mmap_entry {
 };
 _Static_assert(sizeof(struct mb2_mmap_entry) == 24, "Multiboot2 3.6.8 mmap entry");
 
-static void put_mmap_tag(struct info_buf *b, uint64_t ram_size)
+/* 3.6.8: entry_size and entry_version, then the entries. */
+static void put_mmap_tag(struct info_buf *b, const struct phys *p)
 {
-	struct {
-		uint32_t entry_size, entry_version;
-		struct mb2_mmap_entry e[MB_REGIONS];
-	} body = { sizeof(struct mb2_mmap_entry), 0 };
+	uint32_t head[2] = { sizeof(struct mb2_mmap_entry), 0 };
 	struct mb_region map[MB_REGIONS];
+	unsigned n = memory_map(p, map);
 
-	memory_map(ram_size, map);
-	for (unsigned i = 0; i < MB_REGIONS; i++)
-		body.e[i] = (struct mb2_mmap_entry){ map[i].base, map[i].length, map[i].type, 0 };
-	put_tag(b, MB2_INFO_MMAP, &body, sizeof body);
+	put_tag_header(b, MB2_INFO_MMAP, sizeof head + n * sizeof(struct mb2_mmap_entry));
+	put(b, head, sizeof head, 1);
+	for (unsigned i = 0; i < n; i++) {
+		struct mb2_mmap_entry e = { map[i].base, map[i].length, map[i].type, 0 };
+		put(b, &e, sizeof e, 1);
+	}
 }
 
 uint32_t mb2_write_info(const struct load_target *t)
 {
 	struct info_buf b = info_start(t);
 	uint32_t fixed[2] = { 0, 0 }; /* total_size, reserved */
-	uint32_t meminfo[2] = { mem_lower_kib(), mem_upper_kib(t->ram_size) };
+	uint32_t meminfo[2] = { mem_lower_kib(), mem_upper_kib(t->phys) };
 	uint32_t start = put(&b, fixed, sizeof fixed, 8);
 
 	put_string_tag(&b, MB2_INFO_CMDLINE, t->cmdline ? t->cmdline : "");
 	put_string_tag(&b, MB2_INFO_LOADER_NAME, LOADER_NAME);
 	put_tag(&b, MB2_INFO_BASIC_MEMINFO, meminfo, sizeof meminfo);
-	put_mmap_tag(&b, t->ram_size);
+	put_mmap_tag(&b, t->phys);
 	put_tag(&b, MB2_INFO_END, NULL, 0);
 	fixed[0] = (uint32_t)(b.pos - start);
-	memcpy(t->ram + start, fixed, sizeof fixed);
+	put_at(&b, start, fixed, sizeof fixed);
 	return start;
 }

@@ -332,10 +332,10 @@ static bool address_range(const struct image *img, const struct mb_request *rq, 
 }
 
 static bool load_by_address(const struct image *img, const struct mb_request *rq,
-			    const struct ram_window *w, uint8_t *ram, struct boot_info *bi,
-			    struct load_error *err)
+			    const struct ram_window *w, struct boot_info *bi, struct load_error *err)
 {
 	uint64_t load = 0, file_off = 0, file_len = 0, end;
+	uint8_t *host;
 
 	if (!address_range(img, rq, &load, &file_off, &file_len, err))
 		return false;
@@ -351,8 +351,9 @@ static bool load_by_address(const struct image *img, const struct mb_request *rq
 				 rq->name, rq->entry, (unsigned long long)load, (unsigned long long)end);
 	if (!ram_window_check(img, w, load, end - load, "Multiboot image", err))
 		return false;
-	memcpy(ram + load, img->data + file_off, file_len);
-	memset(ram + load + file_len, 0, end - load - file_len);
+	host = phys_host(w->phys, load, end - load);
+	memcpy(host, img->data + file_off, file_len);
+	memset(host + file_len, 0, end - load - file_len);
 	*bi = (struct boot_info){ .kind = rq->kind, .entry = rq->entry, .load_lo = load, .load_hi = end };
 	return true;
 }
@@ -382,8 +383,7 @@ static bool elf_entry(const struct image *img, const struct elf_exec *ex,
 }
 
 static bool load_elf(const struct image *img, const struct mb_request *rq,
-		     const struct ram_window *w, uint8_t *ram, struct boot_info *bi,
-		     struct load_error *err)
+		     const struct ram_window *w, struct boot_info *bi, struct load_error *err)
 {
 	struct elf_exec ex;
 	uint64_t entry = 0;
@@ -393,7 +393,7 @@ static bool load_elf(const struct image *img, const struct mb_request *rq,
 				 rq->name, rq->header_off,
 				 rq->kind == IMAGE_MULTIBOOT1 ? "flag bit 16" : "address tag");
 	if (!elf_parse(img, &ex, err) || !elf_entry(img, &ex, rq, &entry, err) ||
-	    !elf_place(img, &ex, w, ram, bi, err))
+	    !elf_place(img, &ex, w, bi, err))
 		return false;
 	bi->kind = rq->kind;
 	bi->entry = entry;
@@ -404,19 +404,19 @@ enum load_result multiboot_load(const struct image *img, const struct load_targe
 				struct boot_info *bi, struct load_error *err)
 {
 	struct mb_request rq;
-	struct ram_window w = { .limit = t->ram_size, .hole_lo = MB_LOWMEM_TOP,
-				.hole_hi = MB_HIGHMEM_BASE,
-				.hole_name = "the reserved legacy window (hvsim's Multiboot boot data)" };
+	struct ram_window w = { .phys = t->phys, .reserved_lo = MB_LOWMEM_TOP,
+				.reserved_hi = MB_HIGHMEM_BASE,
+				.reserved_name = "the reserved legacy window (hvsim's Multiboot boot data)" };
 	enum load_result r = mb_find(img, &rq, err);
 
 	if (r != LOAD_OK)
 		return r;
-	if (t->ram_size <= MB_HIGHMEM_BASE) {
+	if (t->phys->size <= MB_HIGHMEM_BASE) {
 		load_fail(err, img, "a Multiboot kernel needs RAM above 1 MiB");
 		return LOAD_FAILED;
 	}
-	if (!(rq.has_address ? load_by_address(img, &rq, &w, t->ram, bi, err)
-			     : load_elf(img, &rq, &w, t->ram, bi, err)))
+	if (!(rq.has_address ? load_by_address(img, &rq, &w, bi, err)
+			     : load_elf(img, &rq, &w, bi, err)))
 		return LOAD_FAILED;
 	bi->mb_magic = rq.kind == IMAGE_MULTIBOOT2 ? MB2_BOOTLOADER_MAGIC : MB1_BOOTLOADER_MAGIC;
 	bi->mb_info = rq.kind == IMAGE_MULTIBOOT2 ? mb2_write_info(t) : mb1_write_info(t);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cpu/events.h"
 #include "sim/boot32.h"
 #include "sim/boot64.h"
 #include "sim/exitcode.h"
@@ -32,6 +33,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 		fprintf(stderr, "hvsim: cannot create the CPU: %s\n", cpu_strerror(err));
 		return err == CPU_ERR_PROFILE ? EXIT_USAGE : EXIT_SIM_FAULT;
 	}
+	vmx_attach(&m->vmx, &m->cpu);
 	if (!platform_init(&m->platform, &m->cpu, m->serial, cfg->ram_size)) {
 		fprintf(stderr, "hvsim: cannot map the local APIC page\n");
 		return EXIT_SIM_FAULT;
@@ -45,7 +47,7 @@ int machine_boot(struct machine *m)
 	struct image img;
 	struct load_error err;
 	struct boot_info bi;
-	struct load_target t = { .ram = m->ram, .ram_size = m->cfg.ram_size, .cmdline = m->cfg.cmdline };
+	struct load_target t = { .phys = &m->cpu.phys, .cmdline = m->cfg.cmdline };
 	char why[160];
 
 	if (!image_read(m->cfg.image, &img, &err)) {
@@ -68,14 +70,15 @@ int machine_boot(struct machine *m)
 	return EXIT_OK;
 }
 
+/* One line: where, and the exceptions that led to the shutdown (cpu/events.h). */
 static void report_triple_fault(struct machine *m)
 {
 	struct cpu *c = &m->cpu;
-	fprintf(stderr, "hvsim: triple fault at rip=%#llx; exceptions leading to it:",
-		(unsigned long long)cpu_get(c, UC_X86_REG_RIP));
-	for (unsigned i = 0; i < c->exc_count && i < CPU_EXC_HISTORY; i++)
-		fprintf(stderr, " #%u(error %#x)", c->exc_history[i].vector, c->exc_history[i].error_code);
-	fputc('\n', stderr);
+	char chain[512];
+
+	event_describe_chain(c, chain, sizeof chain);
+	fprintf(stderr, "hvsim: triple fault at rip=%#llx (cpl %u): %s; the CPU shut down\n",
+		(unsigned long long)cpu_get(c, UC_X86_REG_RIP), cpu_cpl(c), chain);
 }
 
 int machine_run(struct machine *m)
@@ -99,9 +102,11 @@ int machine_run(struct machine *m)
 		return EXIT_SIM_FAULT;
 	case CPU_STOP_TRIPLE_FAULT:
 		report_triple_fault(m);
+		vmx_dump_exits(&m->vmx, stderr);
 		return EXIT_SIM_FAULT;
 	default:
 		fprintf(stderr, "hvsim: %s\n", m->cpu.error);
+		vmx_dump_exits(&m->vmx, stderr);
 		return EXIT_SIM_FAULT;
 	}
 }

@@ -8,6 +8,7 @@
 
 #include "cpu/cpu.h"
 #include "sim/platform.h"
+#include "vmx/vmx.h"
 
 enum exit_style { EXIT_STYLE_NATIVE, EXIT_STYLE_QEMU };
 
@@ -25,6 +26,7 @@ struct machine_config {
 struct machine {
 	struct machine_config cfg;
 	struct cpu cpu;
+	struct vmx vmx;
 	uint8_t *ram;
 	struct platform platform;
 	FILE *serial;

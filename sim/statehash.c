@@ -14,6 +14,16 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return (h ^ v) * FNV_PRIME;
 }
 
+static uint64_t mix_range(uint64_t h, const struct phys_range *r)
+{
+	for (uint64_t off = 0; off < r->size; off += 8) {
+		uint64_t w;
+		memcpy(&w, r->host + off, 8);
+		h = mix(h, w);
+	}
+	return h;
+}
+
 uint64_t state_hash(struct cpu *cpu)
 {
 	static const int regs[] = {
@@ -29,10 +39,8 @@ uint64_t state_hash(struct cpu *cpu)
 		h = mix(h, cpu_get(cpu, regs[i]));
 	h = mix(h, cpu_rdmsr(cpu, MSR_EFER));
 	h = mix(h, cpu->vtime);
-	for (uint64_t off = 0; off < cpu->phys.size; off += 8) {
-		uint64_t w;
-		memcpy(&w, cpu->phys.ram + off, 8);
-		h = mix(h, w);
-	}
+	/* Low RAM, then high RAM: a machine without RAM above the hole hashes as it always did. */
+	for (unsigned i = 0; i < PHYS_RANGES; i++)
+		h = mix_range(h, &cpu->phys.range[i]);
 	return h;
 }

@@ -145,7 +145,7 @@ static void describe(char *buf, size_t n, const struct ctx *x, const struct pt_c
 static unsigned run_case(const struct ctx *x, const struct pt_case *c, enum mmu_access acc,
 			 bool implicit)
 {
-	struct phys phys = { ram, RAM_SIZE };
+	struct phys phys = phys_layout(ram, RAM_SIZE);
 	struct pt_mem mem = { .phys = &phys };
 	struct mmu_regs regs = {
 		.cr0 = CR0_PE | CR0_PG | (x->wp ? CR0_WP : 0),
@@ -284,7 +284,7 @@ END_TEST
 START_TEST(non_canonical_is_gp)
 {
 	uint8_t buf[0x10];
-	struct phys phys = { buf, sizeof buf };
+	struct phys phys = phys_layout(buf, sizeof buf);
 	struct pt_mem mem = { .phys = &phys };
 	struct mmu_regs regs = { .cr0 = CR0_PE | CR0_PG, .cr4 = CR4_PAE, .efer = EFER_LMA | EFER_LME };
 	struct mmu_req req = { .va = 0x0000800000000000ull, .access = MMU_READ };

@@ -28,7 +28,7 @@ static bool shifted(void *opaque, uint64_t addr, bool write, uint64_t *pa)
 
 START_TEST(leaf_sizes_and_offsets)
 {
-	struct phys phys = { (uint8_t *)ram_words, sizeof ram_words };
+	struct phys phys = phys_layout((uint8_t *)ram_words, sizeof ram_words);
 	struct pt_mem mem = { .phys = &phys };
 	struct pt_walk w;
 	/* va: PML4[0] PDPT[1] PD[2] PT[3] offset 0x456 */
@@ -65,7 +65,7 @@ END_TEST
 
 START_TEST(table_reads_are_translated)
 {
-	struct phys phys = { (uint8_t *)ram_words, sizeof ram_words };
+	struct phys phys = phys_layout((uint8_t *)ram_words, sizeof ram_words);
 	struct counter c = { 0, 0x100000 };
 	struct pt_mem mem = { .phys = &phys, .translate = shifted, .opaque = &c };
 	struct pt_walk w;

@@ -207,6 +207,47 @@ static void larger_than_ram(struct img *im)
 	im->len = 0x1100;
 }
 
+/*
+ * RAM around the PCI hole (README "Booting"): with --mem 16G, RAM is 0-0xbfffffff and
+ * 0x100000000-0x43fffffff; the ELF64 boot data is the top 64 KiB below 3 GiB.
+ */
+static void elf64_one_segment(struct img *im, uint64_t paddr, uint64_t memsz)
+{
+	elf64_header(im, 1, paddr);
+	elf64_load_segment(im, 0, 0x1000, 0x100, paddr, memsz);
+	im->len = 0x1100;
+}
+
+static void segment_on_the_apic(struct img *im)
+{
+	elf64_one_segment(im, 0xfee00000, 0x1000);
+}
+
+static void segment_straddling_3g(struct img *im)
+{
+	elf64_one_segment(im, 0xbffff000, 0x2000);
+}
+
+static void segment_straddling_4g(struct img *im)
+{
+	elf64_one_segment(im, 0xfffff000, 0x2000);
+}
+
+static void segment_in_boot64_area(struct img *im)
+{
+	elf64_one_segment(im, 0xbfff8000, 0x1000);
+}
+
+static void segment_past_high_ram(struct img *im)
+{
+	elf64_one_segment(im, 0x43ffff000, 0x2000);
+}
+
+static void segment_at_4g(struct img *im) /* with --mem 256M: there is no RAM there */
+{
+	elf64_one_segment(im, 0x100000000, 0x1000);
+}
+
 static void elf32_without_multiboot(struct img *im)
 {
 	Elf32_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_386, .e_phoff = sizeof eh,
@@ -283,6 +324,11 @@ static void mb1_bss_past_ram(struct img *im)
 static void mb1_in_legacy_window(struct img *im)
 {
 	mb1_kludge(im, 0xe0000, 0xe0800, 0, 0xe0020);
+}
+
+static void mb1_in_pci_hole(struct img *im)
+{
+	mb1_kludge(im, 0xc0000000, 0xc0000800, 0, 0xc0000020);
 }
 
 /* Multiboot2 3.1.2: magic, architecture, header_length, checksum (the four sum to 0). */
@@ -371,6 +417,13 @@ static const struct {
 	{ "entry outside", mb1_entry_outside, NULL, "entry_addr 0x200000 is outside the loaded image" },
 	{ "bss past RAM", mb1_bss_past_ram, "2M", "does not fit in RAM" },
 	{ "image in the legacy window", mb1_in_legacy_window, NULL, "overlaps the reserved legacy window" },
+	{ "Multiboot image in the PCI hole", mb1_in_pci_hole, "16G", "overlaps the PCI hole at 0xc0000000-0xffffffff" },
+	{ "segment on the local APIC page", segment_on_the_apic, "16G", "overlaps the PCI hole" },
+	{ "segment from low RAM into the hole", segment_straddling_3g, "16G", "overlaps the PCI hole" },
+	{ "segment from the hole into high RAM", segment_straddling_4g, "16G", "overlaps the PCI hole" },
+	{ "segment in the ELF64 boot data", segment_in_boot64_area, "16G", "ELF64 boot data (GDT, page tables, command line) at 0xbfff0000-0xbfffffff" },
+	{ "segment past the end of high RAM", segment_past_high_ram, "16G", "does not fit in RAM (0-0xbfffffff and 0x100000000-0x43fffffff)" },
+	{ "segment at 4 GiB without high RAM", segment_at_4g, NULL, "does not fit in RAM below 0x10000000" },
 	{ "v2 header length too short", mb2_length_too_short, NULL, "length 16 at offset 0 is too short" },
 	{ "unknown required v2 tag", mb2_unknown_required_tag, NULL, "tag type 119 at offset 0x10 is unknown and not optional" },
 	{ "framebuffer required", mb2_framebuffer_required, NULL, "framebuffer tag" },
@@ -414,6 +467,44 @@ START_TEST(bad_images_are_refused)
 }
 END_TEST
 
+/*
+ * An ELF64 image whose data segments sit at the first and the last page of high RAM (--mem 5G:
+ * 0x100000000-0x17fffffff). Its code adds the first word of each and reports through port 0xf4
+ * whether the sum is right: exit 0 only if both segments were loaded where the guest reads them.
+ */
+START_TEST(elf64_segments_above_4g_are_loaded)
+{
+	static const uint8_t code[] = {
+		0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* mov $0x100000000, %rax */
+		0x48, 0x8b, 0x10,                                           /* mov (%rax), %rdx */
+		0x48, 0xb8, 0x00, 0xf0, 0xff, 0x7f, 0x01, 0x00, 0x00, 0x00, /* mov $0x17ffff000, %rax */
+		0x48, 0x03, 0x10,                                           /* add (%rax), %rdx */
+		0x48, 0xb8, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, /* mov $0x3333..., %rax */
+		0x48, 0x39, 0xc2,                                           /* cmp %rax, %rdx */
+		0x0f, 0x95, 0xc0,                                           /* setne %al */
+		0xe6, 0xf4,                                                 /* out %al, $0xf4 */
+		0xf4,                                                       /* hlt */
+	};
+	static struct img im;
+	struct run_result r;
+
+	memset(&im, 0, sizeof im);
+	elf64_header(&im, 3, 0x100000);
+	elf64_load_segment(&im, 0, 0x1000, sizeof code, 0x100000, 0x1000);
+	elf64_load_segment(&im, 1, 0x2000, 8, 0x100000000ull, 0x1000);
+	elf64_load_segment(&im, 2, 0x2008, 8, 0x17ffff000ull, 0x1000);
+	memcpy(im.b + 0x1000, code, sizeof code);
+	memset(im.b + 0x2000, 0x11, 8);
+	memset(im.b + 0x2008, 0x22, 8);
+	im.len = 0x2010;
+	const char *path = temp_file(im.b, im.len);
+	run_hvsim(&r, (const char *const[]){ "run", "--mem", "5G", path, NULL });
+	ck_assert_msg(r.exit_code == 0, "exit %d, stderr: %s", r.exit_code, r.err);
+	run_result_free(&r);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(directory_is_refused)
 {
 	char dir[] = "/tmp/hvsim-test-dir-XXXXXX";
@@ -438,6 +529,7 @@ Suite *suite_loader(void)
 	tcase_set_timeout(bad, 60);
 	tcase_add_loop_test(bad, bad_images_are_refused, 0, sizeof bad_images / sizeof bad_images[0]);
 	tcase_add_test(bad, directory_is_refused);
+	tcase_add_test(bad, elf64_segments_above_4g_are_loaded);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -49,6 +49,9 @@ void trap_handler(struct trap_frame *f)
 	last_trap.cr2 = cr2;
 	last_trap.rip = f->rip;
 	last_trap.cs = f->cs;
+	last_trap.rsp = f->rsp;
+	last_trap.ss = f->ss;
+	last_trap.frame_top = (uint64_t)(&f->ss + 1);
 	last_trap.count++;
 	if ((f->cs & 3) == 3 && user_fixup) {
 		f->rip = user_fixup;
@@ -118,14 +121,53 @@ void traps_set_gate(unsigned v, const void *handler, unsigned dpl)
 				    .off_mid = (uint16_t)(a >> 16), .off_hi = (uint32_t)(a >> 32) };
 }
 
+static char *const stubs[] = {
+	trap_stub_0, trap_stub_1, trap_stub_2, trap_stub_3, trap_stub_4, trap_stub_5,
+	trap_stub_6, trap_stub_7, trap_stub_8, trap_stub_9, trap_stub_10, trap_stub_11,
+	trap_stub_12, trap_stub_13, trap_stub_14, trap_stub_15, trap_stub_16, trap_stub_17,
+	trap_stub_18, trap_stub_19, trap_stub_20, trap_stub_21,
+};
+#define STUB_COUNT (sizeof stubs / sizeof stubs[0])
+
+void traps_reset_gate(unsigned v)
+{
+	if (v == 0x80)
+		traps_set_gate(v, user_return_stub, 3);
+	else if (v < STUB_COUNT)
+		traps_set_gate(v, stubs[v], 0);
+}
+
+void traps_set_gate_ist(unsigned v, unsigned ist)
+{
+	idt[v].ist = (uint8_t)(ist & 7);
+}
+
+void traps_set_gate_present(unsigned v, bool present)
+{
+	idt[v].type_attr = (uint8_t)((idt[v].type_attr & 0x7f) | (present ? 0x80 : 0));
+}
+
+void traps_set_gate_type(unsigned v, unsigned type)
+{
+	idt[v].type_attr = (uint8_t)((idt[v].type_attr & 0xf0) | (type & 0xf));
+}
+
+uint64_t traps_set_rsp0(uint64_t top)
+{
+	uint64_t old = tss.rsp[0];
+	tss.rsp[0] = top;
+	return old;
+}
+
+uint64_t traps_set_ist(unsigned n, uint64_t top)
+{
+	uint64_t old = tss.ist[n - 1];
+	tss.ist[n - 1] = top;
+	return old;
+}
+
 void traps_init(void)
 {
-	static char *const stubs[] = {
-		trap_stub_0, trap_stub_1, trap_stub_2, trap_stub_3, trap_stub_4, trap_stub_5,
-		trap_stub_6, trap_stub_7, trap_stub_8, trap_stub_9, trap_stub_10, trap_stub_11,
-		trap_stub_12, trap_stub_13, trap_stub_14, trap_stub_15, trap_stub_16, trap_stub_17,
-		trap_stub_18, trap_stub_19, trap_stub_20, trap_stub_21,
-	};
 	uint64_t t = (uint64_t)&tss;
 
 	gdt[0] = 0;
@@ -138,7 +180,7 @@ void traps_init(void)
 	gdt[6] = t >> 32;
 	tss.rsp[0] = (uint64_t)(ring0_stack + sizeof ring0_stack);
 	tss.iomap_base = sizeof tss;
-	for (unsigned v = 0; v < sizeof stubs / sizeof stubs[0]; v++)
+	for (unsigned v = 0; v < STUB_COUNT; v++)
 		traps_set_gate(v, stubs[v], 0);
 	traps_set_gate(0x80, user_return_stub, 3);
 

@@ -19,6 +19,8 @@
 struct trap_record {
 	uint64_t count;
 	uint64_t vector, error, cr2, rip, cs;
+	uint64_t rsp, ss;    /* the interrupted context's stack, as the CPU pushed it */
+	uint64_t frame_top;  /* where the CPU started pushing: the (aligned) new RSP */
 };
 
 extern volatile struct trap_record last_trap;
@@ -27,6 +29,15 @@ extern uint64_t gdt[GDT_ENTRIES];
 void traps_init(void);
 /* Point IDT vector 'v' at 'handler' (a 64-bit interrupt gate, kernel CS, the given DPL). */
 void traps_set_gate(unsigned v, const void *handler, unsigned dpl);
+/* Put vector 'v' back to its recording handler (interrupt gate, DPL 0, IST 0, present). */
+void traps_reset_gate(unsigned v);
+/* Gate fields for tests that steer or break delivery on purpose (SDM Vol. 3, Figure 6-8). */
+void traps_set_gate_ist(unsigned v, unsigned ist);
+void traps_set_gate_present(unsigned v, bool present);
+void traps_set_gate_type(unsigned v, unsigned type);
+/* TSS stack pointers (SDM Vol. 3, Figure 8-11); each returns the previous value. */
+uint64_t traps_set_rsp0(uint64_t top);
+uint64_t traps_set_ist(unsigned n, uint64_t top); /* n = 1..7 */
 
 /* Each returns true if the access trapped (details in last_trap). */
 bool probe_read(const volatile void *p);

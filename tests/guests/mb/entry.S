@@ -3,6 +3,7 @@
  * when MB_ADDRESS_FIELDS is defined), then the 32-bit entry a boot loader jumps to. It records
  * the entry state, builds an identity map of the first 4 GiB, enters long mode the way the SDM
  * prescribes (Vol. 3, 10.8.5: CR4.PAE, CR3, EFER.LME, then CR0.PG) and calls mb_main (main.c).
+ * main.c maps RAM above 4 GiB itself, in the PDPT's free entries.
  */
 #define MB1_HEADER_MAGIC 0x1badb002
 #define MB1_FLAG_MEMINFO (1 << 1)
@@ -137,6 +138,7 @@ gdt_ptr:
 
 	.section .bss
 	.align 4096
+	.globl pdpt
 pml4:	.skip 4096
 pdpt:	.skip 4096
 pd:	.skip 4 * 4096

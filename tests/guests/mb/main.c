@@ -2,16 +2,24 @@
  * Multiboot test kernel, 64-bit part: reports the entry state that entry.S recorded and what the
  * boot information says, one fact per line, for tests/sim/test_loader.c to compare with what it
  * passed to hvsim. The layouts are read by offset from the specifications (Multiboot 0.6.96
- * 3.3; Multiboot2 3.6), not from hvsim's headers.
+ * 3.3; Multiboot2 3.6), not from hvsim's headers. Then it writes and reads back pages at the
+ * edges of the RAM the map lists (ram_check), above 4 GiB through page tables of its own.
  */
 #include "workload.h"
 
 #define MB1_BOOTLOADER_MAGIC 0x2badb002u
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 #define DEBUG_EXIT_PORT 0xf4
+#define MB_MEMORY_AVAILABLE 1u
+#define PAGE 0x1000ull
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define PTE_P_RW_PS 0x83ull
+#define MAX_RAM_PAGES 8
 
 extern uint32_t boot_magic, boot_info, boot_eflags, boot_cr0, boot_cr4, boot_efer;
 extern uint16_t boot_cs, boot_ds, boot_ss;
+extern uint64_t pdpt[512]; /* entry.S: entries 0-3 map the first 4 GiB */
 
 void mb_main(void);
 
@@ -37,9 +45,80 @@ static bool entry_state_ok(void)
 	       !(boot_eflags & (1u << 17)) && boot_cr4 == 0 && boot_efer == 0;
 }
 
+/* Pages ram_check touches, from the map: see note_region. */
+static uint64_t ram_pages[MAX_RAM_PAGES];
+static unsigned ram_page_count;
+
+static void note_page(uint64_t pa)
+{
+	if (ram_page_count < MAX_RAM_PAGES)
+		ram_pages[ram_page_count++] = pa;
+}
+
+/*
+ * The first and the last page of every available region, except the first page of upper memory
+ * (this kernel is loaded there). Page 0 and the pages at 4 GiB must not be the same memory.
+ */
+static void note_region(uint64_t base, uint64_t len, uint32_t type)
+{
+	if (type != MB_MEMORY_AVAILABLE || len < PAGE)
+		return;
+	if (base != MiB)
+		note_page(base);
+	note_page((base + len - PAGE) & ~(PAGE - 1));
+}
+
 static void mmap_entry(uint64_t base, uint64_t len, uint32_t type)
 {
 	printk("mb: mmap base=%lx len=%lx type=%u\n", base, len, type);
+	note_region(base, len, type);
+}
+
+/* CPUID.80000001H:EDX[26] (SDM Vol. 2A, CPUID): 1 GiB pages. */
+static bool has_1g_pages(void)
+{
+	uint32_t a = 0x80000001u, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return d & (1u << 26);
+}
+
+/* SDM Vol. 3, 4.5: a PDPTE with PS = 1 maps 1 GiB; entries 4-511 identity-map 4-512 GiB. */
+static void map_above_4g(void)
+{
+	uint64_t cr3;
+
+	for (unsigned i = 4; i < 512; i++)
+		pdpt[i] = ((uint64_t)i << 30) | PTE_P_RW_PS;
+	__asm__ volatile("mov %%cr3, %0\n\tmov %0, %%cr3" : "=r"(cr3) : : "memory");
+}
+
+/* Each word holds its own address, scrambled: two pages that alias cannot both read back. */
+static uint64_t pattern(uint64_t pa)
+{
+	return pa ^ 0xa5a5a5a5a5a5a5a5ull;
+}
+
+/* Write every noted page, then read them all back: one line per page. */
+static bool ram_check(void)
+{
+	bool ok = true;
+
+	if (!has_1g_pages()) {
+		printk("mb: ram check skipped: no 1 GiB pages\n");
+		return true;
+	}
+	map_above_4g();
+	for (unsigned i = 0; i < ram_page_count; i++)
+		for (uint64_t pa = ram_pages[i]; pa < ram_pages[i] + PAGE; pa += 8)
+			*(volatile uint64_t *)pa = pattern(pa);
+	for (unsigned i = 0; i < ram_page_count; i++) {
+		unsigned bad = 0;
+		for (uint64_t pa = ram_pages[i]; pa < ram_pages[i] + PAGE; pa += 8)
+			bad += *(volatile uint64_t *)pa != pattern(pa);
+		printk("mb: ram page %lx %s\n", ram_pages[i], bad ? "BAD" : "ok");
+		ok &= !bad;
+	}
+	return ok;
 }
 
 static void info_v1(uint64_t mbi)
@@ -113,6 +192,7 @@ void mb_main(void)
 		printk("mb: magic bad %x\n", boot_magic);
 		ok = false;
 	}
+	ok &= ram_check();
 	printk("mb: done\n");
 	outl(DEBUG_EXIT_PORT, ok ? 0 : 1);
 }

@@ -1,0 +1,35 @@
+#include "cpu/cr.h"
+
+#include "cpu/cpu.h"
+#include "cpu/profile.h"
+
+#define CR3_PCID_BITS 0xfffull
+#define CR4_PCIDE (1ull << 17)
+
+/* SDM Vol. 2B, MOV--Move to/from Control Registers, Protected Mode / 64-Bit Mode Exceptions. */
+static enum cr_write cr4_check(struct cpu *cpu, uint64_t value)
+{
+	uint64_t old = cpu_get(cpu, UC_X86_REG_CR4);
+	bool ia32e = cpu_rdmsr(cpu, MSR_EFER) & EFER_LMA;
+
+	/* "an attempt to write a 1 to any reserved bit in CR4": a bit of an unsupported feature. */
+	if (value & profile_cr4_reserved(cpu->profile))
+		return CR_WRITE_GP;
+	/* "an attempt is made to clear CR4.PAE while IA-32e mode is active" */
+	if (ia32e && !(value & CR4_PAE))
+		return CR_WRITE_GP;
+	/* "change CR4.PCIDE from 0 to 1 while CR3[11:0] != 000H", or outside IA-32e mode. */
+	if ((value & ~old & CR4_PCIDE) && (!ia32e || (cpu_get(cpu, UC_X86_REG_CR3) & CR3_PCID_BITS)))
+		return CR_WRITE_GP;
+	return CR_WRITE_OK;
+}
+
+enum cr_write cr_write_check(struct cpu *cpu, unsigned cr, uint64_t value)
+{
+	switch (cr) {
+	case 4:
+		return cr4_check(cpu, value);
+	default:
+		return CR_WRITE_OK;
+	}
+}

@@ -1,0 +1,23 @@
+/*
+ * QEMU's state about the exception it raised last (its error code and the "exception in flight"
+ * it uses for its own double-fault logic), which hvsim must read and clear because hvsim, not
+ * QEMU, delivers every exception (cpu/events.c). See cpu/glue_exc.c.
+ */
+#ifndef HVSIM_CPU_GLUE_EXC_H
+#define HVSIM_CPU_GLUE_EXC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <unicorn/unicorn.h>
+
+/* Locate the state in this Unicorn's CPU context; false (with 'why') if it is not as expected. */
+bool glue_exc_check(uc_engine *uc, char *why, unsigned len);
+
+/*
+ * From the UC_HOOK_INTR hook: QEMU raised 'vector' and hvsim takes it over. Returns the error
+ * code QEMU computed and clears QEMU's exception in flight.
+ */
+uint32_t glue_exc_take(uc_engine *uc, uint8_t vector);
+
+#endif

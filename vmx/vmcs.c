@@ -1,0 +1,84 @@
+#include "vmx/vmcs.h"
+
+#include <string.h>
+
+const struct vmcs_field_info vmcs_fields[VMCS_FIELD_COUNT] = {
+#define VMCS_FIELD(name, enc, w, t) [VMCS_##name] = { #name, enc, w, t },
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+/* The table's width and type columns must agree with the encodings (SDM 25.11.2). */
+#define VMCS_FIELD(name, enc, w, t)                                                  \
+	_Static_assert((((enc) >> 13) & 3) == (w) && (((enc) >> 10) & 3) == (t) &&    \
+			       ((enc) & 1) == 0,                                      \
+		       #name ": width/type columns disagree with the encoding");
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+
+bool vmcs_lookup(uint64_t encoding, enum vmcs_field *f, bool *high)
+{
+	/* Bits 63:32 and 31:15 and 12 are reserved: such an encoding names no field. */
+	if (encoding & ~0x6fffull)
+		return false;
+	*high = encoding & 1;
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+		if (vmcs_fields[i].encoding != (encoding & ~1ull))
+			continue;
+		/* Only 64-bit fields have a high-half access type (SDM 25.11.2.1). */
+		if (*high && vmcs_fields[i].width != W64)
+			return false;
+		*f = (enum vmcs_field)i;
+		return true;
+	}
+	return false;
+}
+
+unsigned vmcs_max_index(void)
+{
+	unsigned max = 0;
+	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
+		unsigned idx = (vmcs_fields[i].encoding >> 1) & 0x1ff;
+		if (idx > max)
+			max = idx;
+	}
+	return max;
+}
+
+uint64_t vmcs_width_mask(enum vmcs_field f)
+{
+	switch (vmcs_fields[f].width) {
+	case W16:
+		return 0xffff;
+	case W32:
+		return 0xffffffffu;
+	default:
+		return ~0ull;
+	}
+}
+
+static uint64_t field_pa(uint64_t vmcs, enum vmcs_field f)
+{
+	return vmcs + VMCS_OFF_FIELDS + 8ull * f;
+}
+
+uint64_t vmcs_read(const struct phys *p, uint64_t vmcs, enum vmcs_field f)
+{
+	return phys_read64(p, field_pa(vmcs, f)) & vmcs_width_mask(f);
+}
+
+void vmcs_write(struct phys *p, uint64_t vmcs, enum vmcs_field f, uint64_t value)
+{
+	phys_write64(p, field_pa(vmcs, f), value & vmcs_width_mask(f));
+}
+
+uint32_t vmcs_read32_at(const struct phys *p, uint64_t pa)
+{
+	return (uint32_t)phys_read64(p, pa);
+}
+
+void vmcs_write32_at(struct phys *p, uint64_t pa, uint32_t v)
+{
+	uint64_t old = phys_read64(p, pa);
+	phys_write64(p, pa, (old & ~0xffffffffull) | v);
+}

@@ -1,0 +1,38 @@
+#include "vmx/vmx.h"
+
+#include <string.h>
+
+#include "vmx/caps.h"
+#include "vmx/internal.h"
+
+static bool vmx_rdmsr(struct cpu *cpu, uint32_t index, uint64_t *value)
+{
+	return vmx_caps_rdmsr(cpu->profile, index, value);
+}
+
+static uint64_t vmx_deadline(struct cpu *cpu)
+{
+	return vmx_of(cpu)->preempt_deadline;
+}
+
+static const struct virt_ops vmx_ops = {
+	.invalid_insn = vmx_invalid_insn,
+	.exits = vmx_exits,
+	.vm_exit = vmx_virt_exit,
+	.translate = vmx_translate,
+	.deadline = vmx_deadline,
+	.cr_read = vmx_cr_read,
+	.cr_write = vmx_cr_write,
+	.rdmsr = vmx_rdmsr,
+};
+
+void vmx_attach(struct vmx *v, struct cpu *cpu)
+{
+	memset(v, 0, sizeof *v);
+	v->cpu = cpu;
+	v->vmcs = VMCS_NONE;
+	v->preempt_deadline = UINT64_MAX;
+	vmx_caps_ept(cpu->profile, &v->ept_caps);
+	cpu->virt = &vmx_ops;
+	cpu->virt_opaque = v;
+}
