@@ -26,6 +26,8 @@ static enum cr_write cr4_check(struct cpu *cpu, uint64_t value)
 
 enum cr_write cr_write_check(struct cpu *cpu, unsigned cr, uint64_t value)
 {
+	if ((cr == 0 || cr == 4) && cpu->virt && !cpu->virt->cr_allowed(cpu, cr, value))
+		return CR_WRITE_GP;
 	switch (cr) {
 	case 4:
 		return cr4_check(cpu, value);

@@ -112,6 +112,11 @@ struct virt_ops {
 	uint64_t (*cr_read)(struct cpu *cpu, unsigned cr, uint64_t value);
 	/* Non-root MOV to CR0/CR4 that does not exit: the value the register gets (host-owned bits keep 'old'). */
 	uint64_t (*cr_write)(struct cpu *cpu, unsigned cr, uint64_t value, uint64_t old);
+	/*
+	 * MOV to CR0/CR4 in VMX operation (root or non-root): false if the value clears a bit
+	 * fixed to 1 or sets one fixed to 0 (SDM Vol. 3, 24.8: #GP). Outside VMX operation: true.
+	 */
+	bool (*cr_allowed)(struct cpu *cpu, unsigned cr, uint64_t value);
 	/* MSRs the layer reports (VMX capability MSRs); false: not one of them. */
 	bool (*rdmsr)(struct cpu *cpu, uint32_t index, uint64_t *value);
 };

@@ -198,6 +198,8 @@ void vmx_dump_exits(const struct vmx *v, FILE *out)
 {
 	uint64_t first = v->exits > VMX_EXIT_RING ? v->exits - VMX_EXIT_RING : 0;
 
+	if (v->entry_error[0])
+		fprintf(out, "hvsim: last VM-entry check that failed: %s\n", v->entry_error);
 	if (!v->exits)
 		return;
 	fprintf(out, "hvsim: last %llu of %llu VM exits (oldest first):\n",

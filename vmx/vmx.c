@@ -10,6 +10,13 @@ static bool vmx_rdmsr(struct cpu *cpu, uint32_t index, uint64_t *value)
 	return vmx_caps_rdmsr(cpu->profile, index, value);
 }
 
+static bool vmx_cr_allowed(struct cpu *cpu, unsigned cr, uint64_t value)
+{
+	uint64_t fixed0 = vmx_caps_cr_fixed0(cpu->profile, cr);
+	uint64_t fixed1 = vmx_caps_cr_fixed1(cpu->profile, cr);
+	return !vmx_of(cpu)->on || ((value & fixed0) == fixed0 && !(value & ~fixed1));
+}
+
 static uint64_t vmx_deadline(struct cpu *cpu)
 {
 	return vmx_of(cpu)->preempt_deadline;
@@ -23,6 +30,7 @@ static const struct virt_ops vmx_ops = {
 	.deadline = vmx_deadline,
 	.cr_read = vmx_cr_read,
 	.cr_write = vmx_cr_write,
+	.cr_allowed = vmx_cr_allowed,
 	.rdmsr = vmx_rdmsr,
 };
 

@@ -31,6 +31,12 @@ static void expect(const char *what, uint64_t got, uint64_t want)
 }
 
 #define PROC_HLT_EXITING (1u << 7)
+#define CR4_VMXE (1ull << 13)
+
+static void clear_vmxe(void)
+{
+	write_cr4(read_cr4() & ~CR4_VMXE);
+}
 
 static void main_fn(void)
 {
@@ -41,6 +47,9 @@ static void main_fn(void)
 	expect("vmxon+vmclear+vmptrld succeed", s, VMX_OK);
 	if (s != VMX_OK)
 		workload_report(RESULT_FAILURE, "cannot enter VMX operation");
+	/* SDM Vol. 3, 24.8: in VMX operation, clearing a CR4 bit fixed to 1 (VMXE) is #GP(0). */
+	expect("MOV to CR4 clearing VMXE in VMX operation traps", probe_call(clear_vmxe), 1);
+	expect("  with #GP", last_trap.vector, 13);
 	vmx_setup_vmcs((uint64_t)guest_code, (uint64_t)(guest_stack + sizeof guest_stack));
 	vmwrite(PROC_CONTROLS, vmx_adjust(MSR_VMX_TRUE_PROC, PROC_HLT_EXITING));
 
