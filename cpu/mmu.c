@@ -153,7 +153,10 @@ bool mmu_translate(const struct mmu_regs *regs, struct pt_mem *mem, const struct
 	}
 
 	bool dirty = req->access == MMU_WRITE;
-	pt_set_accessed_dirty(fmt, mem, &w, dirty);
+	if (!pt_set_accessed_dirty(fmt, mem, &w, dirty)) {
+		*f = (struct fault){ .reason = FAULT_VM_EXIT, .cr2 = req->va };
+		return false;
+	}
 
 	/* Grant the page to this access class for every access type the rules allow now. */
 	out->prot = 0;

@@ -31,6 +31,7 @@ void pt_walk(const struct pt_format *fmt, struct pt_mem *mem, uint64_t root, uin
 		}
 		e = phys_read64(mem->phys, pa);
 		w->entry[level] = e;
+		w->entry_addr[level] = slot;
 		w->entry_pa[level] = pa;
 		if (!(e & fmt->present)) {
 			w->status = PT_NOT_PRESENT;
@@ -65,16 +66,19 @@ unsigned pt_accessed_dirty_pending(const struct pt_format *fmt, const struct pt_
 	return pending;
 }
 
-void pt_set_accessed_dirty(const struct pt_format *fmt, struct pt_mem *mem, struct pt_walk *w,
+bool pt_set_accessed_dirty(const struct pt_format *fmt, struct pt_mem *mem, struct pt_walk *w,
 			   bool dirty)
 {
 	for (int level = PT_LEVELS; level >= w->leaf_level; level--) {
-		uint64_t e = w->entry[level] | fmt->accessed;
+		uint64_t e = w->entry[level] | fmt->accessed, pa = w->entry_pa[level];
 		if (level == w->leaf_level && dirty)
 			e |= fmt->dirty;
-		if (e != w->entry[level]) {
-			w->entry[level] = e;
-			phys_write64(mem->phys, w->entry_pa[level], e);
-		}
+		if (e == w->entry[level])
+			continue;
+		if (mem->translate && !mem->translate(mem->opaque, w->entry_addr[level], true, &pa))
+			return false;
+		w->entry[level] = e;
+		phys_write64(mem->phys, pa, e);
 	}
+	return true;
 }

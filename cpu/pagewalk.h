@@ -57,6 +57,7 @@ struct pt_walk {
 	int fault_level;              /* level at which the walk stopped */
 	int leaf_level;               /* 1: 4K page, 2: 2M, 3: 1G */
 	uint64_t entry[PT_LEVELS + 1]; /* entry[level], as read */
+	uint64_t entry_addr[PT_LEVELS + 1]; /* its address in the table, before mem->translate */
 	uint64_t entry_pa[PT_LEVELS + 1];
 	uint64_t pa;                  /* translated address (valid when PT_OK) */
 	uint64_t page_mask;           /* offset bits of the mapped page */
@@ -70,8 +71,13 @@ void pt_walk(const struct pt_format *fmt, struct pt_mem *mem, uint64_t root, uin
 enum { PT_AD_ACCESSED = 1, PT_AD_DIRTY = 2 }; /* some A flag is clear; the leaf's D is clear */
 unsigned pt_accessed_dirty_pending(const struct pt_format *fmt, const struct pt_walk *w, bool dirty);
 
-/* Set the A flag on every entry used and, if 'dirty', the D flag on the leaf (SDM 4.8, 29.3.5). */
-void pt_set_accessed_dirty(const struct pt_format *fmt, struct pt_mem *mem, struct pt_walk *w,
+/*
+ * Set the A flag on every entry used and, if 'dirty', the D flag on the leaf (SDM 4.8, 29.3.5).
+ * Each entry about to change is translated again, for a write: the CPU's updates of these flags
+ * in guest paging structures are data writes for EPT (29.3.3.2). Returns false where that
+ * translation refuses (entries above it keep the flags already set).
+ */
+bool pt_set_accessed_dirty(const struct pt_format *fmt, struct pt_mem *mem, struct pt_walk *w,
 			   bool dirty);
 
 /* Bits 51:maxphyaddr, the address bits beyond the CPU's physical-address width. */
