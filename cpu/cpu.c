@@ -191,9 +191,15 @@ static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 
 	if (cpu->stub_active)
 		return;
-	cpu->vtime += icount_lookup(cpu, cpu->icache, pc, size);
-	if (cpu->vtime >= cpu->deadline)
+	/*
+	 * A stop requested here ends the run before this block executes (Unicorn checks for it
+	 * after the block hook): count the block only if it runs.
+	 */
+	if (cpu->vtime >= cpu->deadline) {
 		uc_emu_stop(uc);
+		return;
+	}
+	cpu->vtime += icount_lookup(cpu, cpu->icache, pc, size);
 }
 
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)
@@ -202,7 +208,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)
 
 	cpu->exc_pending = true;
 	cpu->exc_vector = (uint8_t)intno;
-	cpu->exc_error = glue_exc_take(uc, (uint8_t)intno);
+	cpu->exc_error = glue_exc_take(uc, (uint8_t)intno, &cpu->exc_soft);
 	uc_emu_stop(uc);
 }
 
@@ -212,6 +218,7 @@ static bool on_invalid(uc_engine *uc, void *opaque)
 
 	cpu->exc_pending = true;
 	cpu->exc_vector = X86_UD;
+	cpu->exc_soft = false;
 	uc_emu_stop(uc);
 	return true;
 }

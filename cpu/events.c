@@ -304,16 +304,18 @@ static enum event_result deliver_checked(struct cpu *cpu, struct fault f, enum e
 				cpu_cpl(cpu));
 		if (try_deliver(cpu, f, kind, &inner))
 			return EVENT_DELIVERED;
+		/*
+		 * An exception while delivering INT n / INT3 / INTO is a fault of that instruction:
+		 * it reports the instruction's address, not the one after it (SDM Vol. 2A, INT n),
+		 * and so does a VM exit it causes (SDM Vol. 3, 28.3.3: the return pointer the
+		 * exception would have pushed).
+		 */
+		if (kind == EVENT_SOFTWARE)
+			cpu_set(cpu, UC_X86_REG_RIP, cpu_get(cpu, UC_X86_REG_RIP) - cpu->soft_insn_len);
 		/* Non-root: the exception raised during delivery is checked first (SDM 28.2.4). */
 		outer = virt_event_of(cpu, f, kind);
 		if (cpu->nonroot && exits_to_host(cpu, inner, EVENT_EXCEPTION, &outer, &res))
 			return res;
-		/*
-		 * An exception while delivering INT n / INT3 / INTO is a fault of that instruction:
-		 * it reports the instruction's address, not the one after it (SDM Vol. 2A, INT n).
-		 */
-		if (kind == EVENT_SOFTWARE)
-			cpu_set(cpu, UC_X86_REG_RIP, cpu_get(cpu, UC_X86_REG_RIP) - cpu->soft_insn_len);
 		switch (combine(f.vector, inner.vector)) {
 		case EXC_DOUBLE:
 			record(cpu, inner);

@@ -88,20 +88,47 @@ bool glue_exc_check(uc_engine *uc, char *why, unsigned len)
 	return ok;
 }
 
-uint32_t glue_exc_take(uc_engine *uc, uint8_t vector)
+/*
+ * One context buffer, reused: every exception needs one (a VM exit for VMCALL is an exception
+ * too), and allocating it each time was a measurable part of a VM exit round trip. The size is
+ * the same for every x86-64 engine; the buffer is never freed (it stays reachable).
+ */
+static uc_context *context_for(uc_engine *uc)
 {
-	uc_context *ctx;
+	static __thread uc_context *ctx;
+	static __thread size_t size;
+
+	if (ctx && size == uc_context_size(uc))
+		return ctx;
+	if (ctx)
+		uc_context_free(ctx);
+	ctx = NULL;
+	if (uc_context_alloc(uc, &ctx) != UC_ERR_OK)
+		return NULL;
+	size = uc_context_size(uc);
+	return ctx;
+}
+
+uint32_t glue_exc_take(uc_engine *uc, uint8_t vector, bool *is_int)
+{
+	uc_context *ctx = context_for(uc);
 	uint8_t *blob;
-	int32_t old, err;
+	int32_t old, err, soft;
 	const int32_t none = NO_EXCEPTION;
 
-	if (!old_off || uc_context_alloc(uc, &ctx) != UC_ERR_OK || uc_context_save(uc, ctx) != UC_ERR_OK) {
+	if (!old_off || !ctx || uc_context_save(uc, ctx) != UC_ERR_OK) {
 		fprintf(stderr, "hvsim: internal error: cannot read QEMU's exception state\n");
 		abort();
 	}
 	blob = (uint8_t *)ctx;
 	old = get32(blob, old_off);
 	err = get32(blob, err_off);
+	soft = get32(blob, err_off + sizeof(int));
+	if (soft != 0 && soft != 1) {
+		fprintf(stderr, "hvsim: internal error: QEMU's exception_is_int is %d\n", soft);
+		abort();
+	}
+	*is_int = soft;
 	if (old != NO_EXCEPTION && old != vector) {
 		fprintf(stderr, "hvsim: internal error: QEMU's exception in flight is %d, raising %u\n",
 			old, vector);
@@ -111,6 +138,5 @@ uint32_t glue_exc_take(uc_engine *uc, uint8_t vector)
 		memcpy(blob + old_off, &none, sizeof none);
 		uc_context_restore(uc, ctx);
 	}
-	uc_context_free(ctx);
 	return (uint32_t)err;
 }

@@ -16,8 +16,9 @@ bool glue_exc_check(uc_engine *uc, char *why, unsigned len);
 
 /*
  * From the UC_HOOK_INTR hook: QEMU raised 'vector' and hvsim takes it over. Returns the error
- * code QEMU computed and clears QEMU's exception in flight.
+ * code QEMU computed and clears QEMU's exception in flight; '*is_int' says whether an INT n,
+ * INT3 or INTO raised it (QEMU's exception_is_int: RIP is past the instruction).
  */
-uint32_t glue_exc_take(uc_engine *uc, uint8_t vector);
+uint32_t glue_exc_take(uc_engine *uc, uint8_t vector, bool *is_int);
 
 #endif

@@ -89,8 +89,12 @@ static unsigned decode_count(struct cpu *cpu, struct icount_cache *c, uint64_t p
 	while (left && cs_disasm_iter(cs, &p, &left, &addr, insn))
 		count++;
 	cs_free(insn, 1);
-	/* Bytes Capstone cannot decode (rare) count one instruction each. */
-	return count + (unsigned)left;
+	/*
+	 * Bytes Capstone cannot decode are one instruction: QEMU ends a block right after the bytes
+	 * of an instruction it cannot translate (any VMX instruction: "0F 78" of a VMREAD), so they
+	 * are a partial instruction, which raises #UD and is emulated or delivered as one.
+	 */
+	return count + (left ? 1u : 0u);
 }
 
 /*

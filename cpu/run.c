@@ -10,6 +10,7 @@
 #include "cpu/profile.h"
 #include "cpu/events.h"
 #include "cpu/glue_virt.h"
+#include "cpu/icount.h"
 #include "cpu/uc_glue.h"
 
 #define RFLAGS_IF (1ull << 9)
@@ -122,7 +123,7 @@ static bool handle_invalid(struct cpu *cpu, bool *handled, enum cpu_stop *stop)
 static bool handle_exception(struct cpu *cpu, enum cpu_stop *stop)
 {
 	uint8_t v = cpu->exc_vector;
-	unsigned soft = software_interrupt(cpu, v);
+	unsigned soft = cpu->exc_soft ? software_interrupt(cpu, v) : 0;
 	struct fault f = { .vector = v, .has_error_code = !soft && event_has_error_code(v) };
 
 	cpu->exc_pending = false;
@@ -202,9 +203,11 @@ static bool interrupt_shadow(struct cpu *cpu)
 /*
  * Non-root: the VM exits that happen between instructions, in priority order (SDM Vol. 3,
  * 26.7 and 6.9): VMX-preemption timer, external interrupt (with "external-interrupt exiting",
- * whatever RFLAGS.IF says), interrupt window. '*exited' says whether one happened.
+ * whatever RFLAGS.IF says), interrupt window. '*exited' says whether one happened; '*step' that
+ * the window is blocked by STI only until the next instruction, which must run alone.
  */
-static bool nonroot_boundary(struct cpu *cpu, int vector, bool *exited, enum cpu_stop *stop)
+static bool nonroot_boundary(struct cpu *cpu, int vector, bool *exited, bool *step,
+			     enum cpu_stop *stop)
 {
 	struct virt_event timer = { .kind = VIRT_PREEMPT_TIMER };
 	struct virt_event extint = { .kind = VIRT_EXTINT, .event = { .f = { .vector = (uint8_t)vector },
@@ -221,14 +224,21 @@ static bool nonroot_boundary(struct cpu *cpu, int vector, bool *exited, enum cpu
 		if (*exited)
 			return true;
 	}
-	if ((cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF) && !interrupt_shadow(cpu))
-		return maybe_exit(cpu, &window, exited, stop);
 	*exited = false;
+	if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+		return true;
+	if (!interrupt_shadow(cpu))
+		return maybe_exit(cpu, &window, exited, stop);
+	*step = cpu->virt->exits(cpu, &window);
 	return true;
 }
 
-/* Fire due timers and deliver the highest-priority interrupt if RFLAGS.IF allows. */
-static bool service_interrupts(struct cpu *cpu, enum cpu_stop *stop)
+/*
+ * Fire due timers and deliver the highest-priority interrupt if RFLAGS.IF allows. '*step': run
+ * one instruction only, then come back (an interrupt or, in non-root operation, an interrupt
+ * window is held back by the STI shadow).
+ */
+static bool service_interrupts(struct cpu *cpu, bool *step, enum cpu_stop *stop)
 {
 	int vector = -1;
 
@@ -238,15 +248,17 @@ static bool service_interrupts(struct cpu *cpu, enum cpu_stop *stop)
 	}
 	if (cpu->nonroot) {
 		bool exited;
-		if (!nonroot_boundary(cpu, vector, &exited, stop))
+		if (!nonroot_boundary(cpu, vector, &exited, step, stop))
 			return false;
 		if (exited)
-			return service_interrupts(cpu, stop); /* the host may take the interrupt now */
+			return service_interrupts(cpu, step, stop); /* the host may take the interrupt now */
 	}
 	if (vector < 0 || !(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
 		return true;
-	if (interrupt_shadow(cpu))
-		uc_emu_start(cpu->uc, cpu_get(cpu, UC_X86_REG_RIP), UNTIL_NEVER, 0, 1);
+	if (interrupt_shadow(cpu)) {
+		*step = true; /* the instruction after STI runs first; the next boundary delivers */
+		return true;
+	}
 	cpu->io.accept_irq(cpu->io.opaque, vector);
 	return deliver(cpu, (struct fault){ .vector = (uint8_t)vector }, EVENT_EXTERNAL, stop);
 }
@@ -270,6 +282,55 @@ static bool idle_until_interrupt(struct cpu *cpu, enum cpu_stop *stop)
 	return true;
 }
 
+/*
+ * Non-root HLT with IF = 0 (no HLT exiting): the guest sleeps until a VM exit wakes it, which
+ * only the VMX-preemption timer or an interrupt with "external-interrupt exiting" can do
+ * (SDM Vol. 3, 26.5.1 and 26.2). Virtual time jumps there; the HLT activity state itself is not
+ * modelled (the exit happens with RIP past the HLT and activity state "active").
+ */
+static bool nonroot_idle(struct cpu *cpu, enum cpu_stop *stop)
+{
+	struct virt_event extint = { .kind = VIRT_EXTINT, .event = { .type = VIRT_EV_EXTERNAL } };
+	uint64_t d = cpu->virt->deadline(cpu);
+
+	if (cpu->virt->exits(cpu, &extint)) {
+		uint64_t p = cpu->io.next_deadline ? cpu->io.next_deadline(cpu->io.opaque) : UINT64_MAX;
+		if (cpu->io.pending_irq && cpu->io.pending_irq(cpu->io.opaque) >= 0)
+			p = cpu->vtime;
+		d = p < d ? p : d;
+	}
+	if (d == UINT64_MAX) {
+		snprintf(cpu->error, sizeof cpu->error,
+			 "guest HLT with interrupts disabled at %#llx in VMX non-root operation: no VM "
+			 "exit can wake it", (unsigned long long)cpu_get(cpu, UC_X86_REG_RIP));
+		*stop = CPU_STOP_ERROR;
+		return false;
+	}
+	if (d > cpu->vtime)
+		cpu->vtime = d;
+	return true;
+}
+
+/*
+ * Run the one instruction at 'rip'. Unicorn's instruction count would do, but leaving counting
+ * mode flushes every translation (a memset of the whole code buffer: seconds). Instead the run
+ * ends at the next instruction's address, in a block translated for that: the block is removed
+ * from the cache before and after. An instruction that jumps elsewhere ends its block anyway.
+ */
+static uc_err step_one(struct cpu *cpu, uint64_t rip)
+{
+	unsigned len = icount_insn_length(cpu, rip);
+	uc_err err;
+
+	if (!len) /* not decodable: let Unicorn raise what it raises */
+		return uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
+	uint64_t next = rip + len;
+	uc_ctl_remove_cache(cpu->uc, rip, rip + 1);
+	err = uc_emu_start(cpu->uc, rip, next, 0, 0);
+	uc_ctl_remove_cache(cpu->uc, rip, rip + 1);
+	return err;
+}
+
 enum cpu_stop cpu_run(struct cpu *cpu)
 {
 	enum cpu_stop stop = CPU_STOP_ERROR;
@@ -277,11 +338,12 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 	glue_enter(cpu);
 	for (;;) {
 		uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
+		bool step = false;
 		uc_err err;
 
 		if (cpu->budget && cpu->vtime >= cpu->budget)
 			return CPU_STOP_BUDGET;
-		if (!service_interrupts(cpu, &stop))
+		if (!service_interrupts(cpu, &step, &stop))
 			return stop;
 		rip = cpu_get(cpu, UC_X86_REG_RIP);
 		cpu->deadline = next_deadline(cpu);
@@ -289,7 +351,7 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 		cpu->stop_requested = false;
 
 		cpu->executing = true;
-		err = uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
+		err = step ? step_one(cpu, rip) : uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
 		cpu->executing = false;
 
 		if (cpu->stop_requested)
@@ -333,7 +395,11 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 				continue;
 			cpu_set(cpu, UC_X86_REG_RIP, cpu_get(cpu, UC_X86_REG_RIP) + 1);
 		}
-		if (cpu->hlt_executed) {
+		if (cpu->hlt_executed && cpu->nonroot &&
+		    !(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF)) {
+			if (!nonroot_idle(cpu, &stop))
+				return stop;
+		} else if (cpu->hlt_executed) {
 			if (!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_IF))
 				return CPU_STOP_HALT;
 			if (!idle_until_interrupt(cpu, &stop))

@@ -99,6 +99,12 @@ static void load_table_seg(struct cpu *cpu, enum cpu_seg s, const struct cpu_seg
 	cpu_set_mmr(cpu, seg_regs[s], &m);
 }
 
+static void set_if_changed(struct cpu *cpu, int reg, uint64_t value)
+{
+	if (cpu_get(cpu, reg) != value)
+		cpu_set(cpu, reg, value);
+}
+
 bool cpu_state_load(struct cpu *cpu, const struct cpu_state *s)
 {
 	uc_x86_mmr gdtr = { .base = s->gdtr_base, .limit = s->gdtr_limit };
@@ -106,9 +112,10 @@ bool cpu_state_load(struct cpu *cpu, const struct cpu_state *s)
 	unsigned cpl = (s->seg[SEG_CS].ar >> 5) & 3;
 
 	cpu_wrmsr(cpu, MSR_EFER, s->efer);
-	cpu_set(cpu, UC_X86_REG_CR0, s->cr0);
-	cpu_set(cpu, UC_X86_REG_CR4, s->cr4);
-	cpu_set(cpu, UC_X86_REG_CR3, s->cr3);
+	/* Unchanged control registers are not rewritten: a CR3 write alone flushes QEMU's TLB. */
+	set_if_changed(cpu, UC_X86_REG_CR0, s->cr0);
+	set_if_changed(cpu, UC_X86_REG_CR4, s->cr4);
+	set_if_changed(cpu, UC_X86_REG_CR3, s->cr3);
 	cpu_set(cpu, UC_X86_REG_DR7, s->dr7);
 	cpu_wrmsr(cpu, MSR_PAT, s->pat);
 	cpu_wrmsr(cpu, MSR_SYSENTER_CS, s->sysenter_cs);

@@ -142,6 +142,14 @@ bool vmx_caps_rdmsr(const struct cpu_profile *p, uint32_t index, uint64_t *value
 	return false;
 }
 
+bool vmx_caps_field_exists(const struct cpu_profile *p, enum vmcs_field f)
+{
+	/* The PML address and index exist only with the 1-setting of "enable PML" (B.1.2, B.2.1). */
+	if (f == VMCS_PML_ADDRESS || f == VMCS_PML_INDEX)
+		return p->pml;
+	return true;
+}
+
 bool vmx_caps_controls_ok(const struct cpu_profile *p, uint32_t msr, uint32_t value)
 {
 	uint64_t caps;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vmx/ept.h"
+#include "vmx/vmcs.h"
 
 struct cpu_profile;
 
@@ -52,5 +53,11 @@ void vmx_caps_ept(const struct cpu_profile *p, struct ept_caps *caps);
 /* CR0/CR4 bits fixed to 1 and allowed to be 1 in VMX operation (SDM A.7, A.8). */
 uint64_t vmx_caps_cr_fixed0(const struct cpu_profile *p, unsigned cr);
 uint64_t vmx_caps_cr_fixed1(const struct cpu_profile *p, unsigned cr);
+
+/*
+ * Does the VMCS of this profile have field 'f'? A field of a feature the CPU lacks does not exist
+ * (SDM Appendix B footnotes): VMREAD/VMWRITE of it fail with VMfailValid(12).
+ */
+bool vmx_caps_field_exists(const struct cpu_profile *p, enum vmcs_field f);
 
 #endif

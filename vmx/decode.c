@@ -149,7 +149,8 @@ static bool parse_modrm(struct cpu *cpu, const uint8_t *b, unsigned n, unsigned 
 		ea += vmx_gpr(cpu, (unsigned)index) << scale;
 	if (p->addr32)
 		ea &= 0xffffffffu;
-	int seg = p->seg >= 0 ? p->seg : ((base & 7) == 4 || (base & 7) == 5) && base >= 0 ? SEG_SS_N : SEG_DS_N;
+	/* SS for RSP/RBP as base (SDM Vol. 1, 3.7.4.1); R12/R13 (REX.B) default to DS like the rest. */
+	int seg = p->seg >= 0 ? p->seg : base == 4 || base == 5 ? SEG_SS_N : SEG_DS_N;
 	/* In 64-bit mode only FS and GS have bases (SDM Vol. 1, 3.4.2.1). */
 	if (seg == SEG_FS_N)
 		ea += cpu_get(cpu, UC_X86_REG_FS_BASE);
@@ -240,7 +241,8 @@ bool vmx_decode(struct cpu *cpu, struct vmx_insn *in)
 		return false;
 	}
 	in->len = pos;
-	if (riprel)
-		in->addr = rip + pos + (uint64_t)in->disp;
+	in->rip_relative = riprel;
+	if (riprel) /* parse_modrm added displacement and segment base; now the next RIP */
+		in->addr += rip + pos;
 	return true;
 }

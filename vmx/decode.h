@@ -42,6 +42,7 @@ struct vmx_insn {
 	unsigned rm;         /* ModRM.rm register (with REX.B) when !mem */
 	uint64_t addr;       /* linear address of the memory operand (segment base applied) */
 	int64_t disp;        /* displacement, sign-extended (exit qualification) */
+	bool rip_relative;   /* RIP-relative: the exit qualification is RIP after it + disp */
 	uint32_t info;       /* VM-exit instruction-information field */
 };
 

@@ -418,7 +418,7 @@ static void arm_nonroot(struct vmx *v)
 	v->intr_window = proc & PROC_INTR_WINDOW;
 	cpu->tsc_offset_guest = (proc & PROC_TSC_OFFSETTING) ? vmcs_get(v, VMCS_TSC_OFFSET) : 0;
 	cpu->nonroot = true;
-	cpu_flush_tlb(cpu);
+	/* The TLB is flushed by cpu_state_load(), which comes next. */
 }
 
 /* 27.6: deliver the injected event through the guest IDT, as if it had just occurred. */
@@ -436,8 +436,11 @@ static enum virt_insn inject(struct vmx *v)
 		kind = EVENT_EXTERNAL;
 	else if (type >= INTR_TYPE_SW_INTERRUPT) {
 		uint64_t rip = cpu_get(v->cpu, UC_X86_REG_RIP);
-		cpu_set(v->cpu, UC_X86_REG_RIP, rip + vmcs_get(v, VMCS_ENTRY_INSTRUCTION_LENGTH));
+		unsigned len = (unsigned)vmcs_get(v, VMCS_ENTRY_INSTRUCTION_LENGTH);
+		cpu_set(v->cpu, UC_X86_REG_RIP, rip + len);
 		kind = type == INTR_TYPE_SW_INTERRUPT ? EVENT_SOFTWARE : EVENT_EXCEPTION;
+		/* A fault during its delivery rewinds RIP by this length (cpu/events.c). */
+		v->cpu->soft_insn_len = len;
 	}
 	if (f.vector == X86_PF)
 		f.cr2 = cpu_get(v->cpu, UC_X86_REG_CR2);
@@ -477,8 +480,6 @@ enum virt_insn vmx_enter(struct vmx *v, bool launch, unsigned insn_len, struct f
 		return VIRT_INSN_STOP;
 	}
 	guest_msrs(v, &s, ia32e);
-	if (launch)
-		vmcs_write32_at(&cpu->phys, v->vmcs + VMCS_OFF_LAUNCHED, 1);
 	arm_nonroot(v);
 	if (!cpu_state_load(cpu, &s))
 		return VIRT_INSN_STOP;
@@ -487,6 +488,9 @@ enum virt_insn vmx_enter(struct vmx *v, bool launch, unsigned insn_len, struct f
 		snprintf(v->entry_error, sizeof v->entry_error, "VM-entry MSR-load entry %u", bad);
 		return entry_failure(v, EXIT_MSR_LOADING, bad);
 	}
+	/* Only an entry that got past MSR loading makes the VMCS "launched" (31.3 VMLAUNCH). */
+	if (launch)
+		vmcs_write32_at(&cpu->phys, v->vmcs + VMCS_OFF_LAUNCHED, 1);
 	if (cpu->cfg.log & CPU_LOG_VMX)
 		cpu_log(cpu, "vmx: %s rip=%#llx vtime=%llu\n", launch ? "VMLAUNCH" : "VMRESUME",
 			(unsigned long long)s.rip, (unsigned long long)cpu->vtime);

@@ -78,8 +78,12 @@ static bool undefined_here(struct vmx *v, const struct vmx_insn *in)
 	struct cpu *cpu = v->cpu;
 	uint64_t cr0 = cpu_get(cpu, UC_X86_REG_CR0), cr4 = cpu_get(cpu, UC_X86_REG_CR4);
 
+	/*
+	 * VMFUNC is #UD unless "enable VM functions" is 1 in non-root operation (31.3 VMFUNC);
+	 * IA32_VMX_PROCBASED_CTLS2 never allows that control, so it is #UD everywhere.
+	 */
 	if (in->kind == VMX_INSN_VMFUNC)
-		return !cpu->nonroot; /* VM functions are not offered: VMFUNC exits in non-root */
+		return true;
 	if (!(cr0 & CR0_PE) || (cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_VM))
 		return true;
 	if (in->kind == VMX_INSN_VMXON)
@@ -223,7 +227,7 @@ static enum virt_insn do_vmread_vmwrite(struct vmx *v, const struct vmx_insn *in
 		if (!in->mem)
 			value = vmx_gpr(v->cpu, in->rm);
 	}
-	if (!vmcs_lookup(encoding, &field, &high)) {
+	if (!vmcs_lookup(encoding, &field, &high) || !vmx_caps_field_exists(v->cpu->profile, field)) {
 		vmx_fail(v, VMXERR_UNSUPPORTED_FIELD);
 		return done(v, in);
 	}
@@ -250,14 +254,15 @@ static enum virt_insn do_invalidate(struct vmx *v, const struct vmx_insn *in, st
 {
 	uint64_t type = vmx_gpr(v->cpu, in->reg), desc[2];
 	bool ept = in->kind == VMX_INSN_INVEPT;
-	bool ok;
+	bool ok = ept ? type == 1 || type == 2 : type <= 3;
 
-	if (!operand_rw(v, in, desc, sizeof desc, false, f))
+	/* An unsupported type fails before the descriptor is read (31.3 INVEPT, INVVPID). */
+	if (ok && !operand_rw(v, in, desc, sizeof desc, false, f))
 		return VIRT_INSN_FAULT;
-	if (ept) /* 1: single-context, 2: all-context */
-		ok = type == 2 || (type == 1 && ept_check_eptp(&v->ept_caps, desc[0]) == EPTP_OK);
-	else     /* 0: individual address, 1: single-context, 2: all-context, 3: single, retaining globals */
-		ok = type <= 3 && !(desc[0] >> 16) && (type == 2 || (uint16_t)desc[0] != 0) &&
+	if (ok && ept) /* 1: single-context, 2: all-context */
+		ok = type == 2 || ept_check_eptp(&v->ept_caps, desc[0]) == EPTP_OK;
+	else if (ok)   /* 0: individual address, 1: single-context, 2: all-context, 3: single, retaining globals */
+		ok = !(desc[0] >> 16) && (type == 2 || (uint16_t)desc[0] != 0) &&
 		     (type != 0 || (desc[1] >> 47 == 0 || desc[1] >> 47 == 0x1ffff));
 	if (!ok) {
 		vmx_fail(v, VMXERR_INVALID_INVEPT_OPERAND);
@@ -296,6 +301,9 @@ static enum virt_insn exit_for(struct vmx *v, const struct vmx_insn *in)
 		.reason = vmx_insn_exit_reason(in->kind), .insn_len = in->len, .has_insn = true,
 		.insn_info = in->info, .qual = in->mem ? (uint64_t)in->disp : 0,
 	};
+	/* 28.2.1: RIP-relative operands report the displacement plus the next instruction's RIP. */
+	if (in->rip_relative)
+		e.qual += cpu_get(v->cpu, UC_X86_REG_RIP) + in->len;
 	if (in->kind == VMX_INSN_VMCALL || in->kind == VMX_INSN_VMLAUNCH ||
 	    in->kind == VMX_INSN_VMRESUME || in->kind == VMX_INSN_VMXOFF ||
 	    in->kind == VMX_INSN_VMFUNC)

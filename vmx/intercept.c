@@ -82,10 +82,14 @@ static bool exception_exits(struct vmx *v, const struct fault *f)
 	return ((f->error_code & mask) == match) == bit;
 }
 
-/* INT n is not an exception; INT3 and INTO are software exceptions (25.8.3, Table 25-19). */
+/*
+ * INT n is not an exception; INT3 and INTO are software exceptions (25.8.3, Table 25-19), and
+ * only they are subject to the exception bitmap (26.2). INT 3 (CD 03) raises vector 3 as well but
+ * is a software interrupt: it is told from INT3 (CC) and INTO (CE) by its length, 2 bytes.
+ */
 static bool software_exception(const struct virt_event *ev)
 {
-	return ev->event.type == VIRT_EV_SOFTWARE &&
+	return ev->event.type == VIRT_EV_SOFTWARE && ev->insn_len == 1 &&
 	       (ev->event.f.vector == X86_BP || ev->event.f.vector == X86_OF);
 }
 
@@ -198,6 +202,11 @@ bool vmx_virt_exit(struct cpu *cpu, const struct virt_event *ev, const struct vi
 	if (vectoring) {
 		e.idt_vectoring = event_info(&vectoring->event.f, event_type(vectoring));
 		e.idt_vectoring_error = vectoring->event.f.error_code;
+		/* 28.2.4: a fault while delivering INT n / INT3 / INTO reports that instruction's length. */
+		if (vectoring->event.type == VIRT_EV_SOFTWARE) {
+			e.insn_len = vectoring->insn_len;
+			e.has_insn = true;
+		}
 	}
 	/* A software exception exits with RIP at the INT3 / INTO (28.3.3), not past it. */
 	if (ev->kind == VIRT_EXCEPTION && ev->event.type == VIRT_EV_SOFTWARE)

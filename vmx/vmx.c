@@ -19,7 +19,15 @@ static bool vmx_cr_allowed(struct cpu *cpu, unsigned cr, uint64_t value)
 
 static uint64_t vmx_deadline(struct cpu *cpu)
 {
-	return vmx_of(cpu)->preempt_deadline;
+	struct vmx *v = vmx_of(cpu);
+	/*
+	 * "Interrupt-window exiting" (26.2, 27.7.5): the window opens when RFLAGS.IF becomes 1
+	 * (STI, POPF, IRET, each of which ends a translated block), so the run loop looks again
+	 * after every block.
+	 */
+	if (v->intr_window)
+		return cpu->vtime + 1;
+	return v->preempt_deadline;
 }
 
 static const struct virt_ops vmx_ops = {
