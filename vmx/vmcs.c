@@ -16,22 +16,28 @@ const struct vmcs_field_info vmcs_fields[VMCS_FIELD_COUNT] = {
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 
+/* Field by encoding / 2 (VMREAD/VMWRITE run on every VM exit): 0 = none, else field + 1. */
+static const uint8_t field_by_encoding[0x7000 / 2] = {
+#define VMCS_FIELD(name, enc, w, t) [(enc) / 2] = VMCS_##name + 1,
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+_Static_assert(VMCS_FIELD_COUNT < 255, "field numbers fit the lookup table");
+
 bool vmcs_lookup(uint64_t encoding, enum vmcs_field *f, bool *high)
 {
 	/* Bits 63:32 and 31:15 and 12 are reserved: such an encoding names no field. */
 	if (encoding & ~0x6fffull)
 		return false;
 	*high = encoding & 1;
-	for (unsigned i = 0; i < VMCS_FIELD_COUNT; i++) {
-		if (vmcs_fields[i].encoding != (encoding & ~1ull))
-			continue;
-		/* Only 64-bit fields have a high-half access type (SDM 25.11.2.1). */
-		if (*high && vmcs_fields[i].width != W64)
-			return false;
-		*f = (enum vmcs_field)i;
-		return true;
-	}
-	return false;
+	unsigned slot = field_by_encoding[encoding / 2];
+	if (!slot)
+		return false;
+	/* Only 64-bit fields have a high-half access type (SDM 25.11.2.1). */
+	if (*high && vmcs_fields[slot - 1].width != W64)
+		return false;
+	*f = (enum vmcs_field)(slot - 1);
+	return true;
 }
 
 unsigned vmcs_max_index(void)
