@@ -211,25 +211,15 @@ static bool limit_g_ok(uint32_t limit, seg_ar_t ar)
 	return !(limit & 0xfff00000u) || ar.g;
 }
 
-#define GUEST_SEG(s)                                                                        \
-	{ VMCS_GUEST_##s##_SELECTOR, VMCS_GUEST_##s##_BASE, VMCS_GUEST_##s##_LIMIT,         \
-	  VMCS_GUEST_##s##_AR }
-static const struct {
-	enum vmcs_field sel, base, limit, ar;
-} guest_segs[SEG_COUNT] = {
-	[SEG_ES] = GUEST_SEG(ES), [SEG_CS] = GUEST_SEG(CS), [SEG_SS] = GUEST_SEG(SS),
-	[SEG_DS] = GUEST_SEG(DS), [SEG_FS] = GUEST_SEG(FS), [SEG_GS] = GUEST_SEG(GS),
-	[SEG_LDTR] = GUEST_SEG(LDTR), [SEG_TR] = GUEST_SEG(TR),
-};
 
 static void read_guest_state(struct vmx *v, struct cpu_state *s)
 {
 	for (int i = 0; i < SEG_COUNT; i++)
 		s->seg[i] = (struct cpu_seg_state){
-			.selector = (uint16_t)vmcs_get(v, guest_segs[i].sel),
-			.base = vmcs_get(v, guest_segs[i].base),
-			.limit = (uint32_t)vmcs_get(v, guest_segs[i].limit),
-			.ar = (uint32_t)vmcs_get(v, guest_segs[i].ar),
+			.selector = (uint16_t)vmcs_get(v, vmcs_guest_segs[i].sel),
+			.base = vmcs_get(v, vmcs_guest_segs[i].base),
+			.limit = (uint32_t)vmcs_get(v, vmcs_guest_segs[i].limit),
+			.ar = (uint32_t)vmcs_get(v, vmcs_guest_segs[i].ar),
 		};
 	s->cr0 = vmcs_get(v, VMCS_GUEST_CR0);
 	s->cr3 = vmcs_get(v, VMCS_GUEST_CR3);

@@ -23,16 +23,6 @@ const char *vmx_exit_reason_name(unsigned reason)
 	return reason < EXIT_REASON_LIMIT && reason_names[reason] ? reason_names[reason] : "?";
 }
 
-#define GUEST_SEG(s)                                                                        \
-	{ VMCS_GUEST_##s##_SELECTOR, VMCS_GUEST_##s##_BASE, VMCS_GUEST_##s##_LIMIT,         \
-	  VMCS_GUEST_##s##_AR }
-static const struct {
-	enum vmcs_field sel, base, limit, ar;
-} guest_segs[SEG_COUNT] = {
-	[SEG_ES] = GUEST_SEG(ES), [SEG_CS] = GUEST_SEG(CS), [SEG_SS] = GUEST_SEG(SS),
-	[SEG_DS] = GUEST_SEG(DS), [SEG_FS] = GUEST_SEG(FS), [SEG_GS] = GUEST_SEG(GS),
-	[SEG_LDTR] = GUEST_SEG(LDTR), [SEG_TR] = GUEST_SEG(TR),
-};
 
 static void record_info(struct vmx *v, const struct vmx_exit *e)
 {
@@ -58,10 +48,10 @@ static void save_guest(struct vmx *v)
 
 	cpu_state_save(cpu, &s);
 	for (int i = 0; i < SEG_COUNT; i++) {
-		vmcs_set(v, guest_segs[i].sel, s.seg[i].selector);
-		vmcs_set(v, guest_segs[i].base, s.seg[i].base);
-		vmcs_set(v, guest_segs[i].limit, s.seg[i].limit);
-		vmcs_set(v, guest_segs[i].ar, s.seg[i].ar);
+		vmcs_set(v, vmcs_guest_segs[i].sel, s.seg[i].selector);
+		vmcs_set(v, vmcs_guest_segs[i].base, s.seg[i].base);
+		vmcs_set(v, vmcs_guest_segs[i].limit, s.seg[i].limit);
+		vmcs_set(v, vmcs_guest_segs[i].ar, s.seg[i].ar);
 	}
 	vmcs_set(v, VMCS_GUEST_CR0, s.cr0);
 	vmcs_set(v, VMCS_GUEST_CR3, s.cr3);

@@ -3,6 +3,7 @@
 #define HVSIM_VMX_INTERNAL_H
 
 #include "cpu/cpu.h"
+#include "cpu/state.h"
 #include "cpu/virt.h"
 #include "vmx/decode.h"
 #include "vmx/vmcs.h"
@@ -22,6 +23,12 @@ static inline void vmcs_set(struct vmx *v, enum vmcs_field f, uint64_t value)
 {
 	vmcs_write(&v->cpu->phys, v->vmcs, f, value);
 }
+
+/* The guest-state fields of each segment register (SDM Appendix B), indexed by enum cpu_seg. */
+struct vmcs_seg_fields {
+	enum vmcs_field sel, base, limit, ar;
+};
+extern const struct vmcs_seg_fields vmcs_guest_segs[SEG_COUNT];
 
 /* vmx/insn.c: VMX instructions in root operation and outside VMX operation. */
 enum virt_insn vmx_invalid_insn(struct cpu *cpu, struct fault *f);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "vmx/internal.h"
+
 const struct vmcs_field_info vmcs_fields[VMCS_FIELD_COUNT] = {
 #define VMCS_FIELD(name, enc, w, t) [VMCS_##name] = { #name, enc, w, t },
 #include "vmx/vmcs_fields.def"
@@ -88,3 +90,12 @@ void vmcs_write32_at(struct phys *p, uint64_t pa, uint32_t v)
 	uint64_t old = phys_read64(p, pa);
 	phys_write64(p, pa, (old & ~0xffffffffull) | v);
 }
+
+#define GUEST_SEG(s)                                                                        \
+	{ VMCS_GUEST_##s##_SELECTOR, VMCS_GUEST_##s##_BASE, VMCS_GUEST_##s##_LIMIT,         \
+	  VMCS_GUEST_##s##_AR }
+const struct vmcs_seg_fields vmcs_guest_segs[SEG_COUNT] = {
+	[SEG_ES] = GUEST_SEG(ES), [SEG_CS] = GUEST_SEG(CS), [SEG_SS] = GUEST_SEG(SS),
+	[SEG_DS] = GUEST_SEG(DS), [SEG_FS] = GUEST_SEG(FS), [SEG_GS] = GUEST_SEG(GS),
+	[SEG_LDTR] = GUEST_SEG(LDTR), [SEG_TR] = GUEST_SEG(TR),
+};
