@@ -2,6 +2,7 @@
 #include "tests/lib/harness.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,4 +100,33 @@ void expect_deterministic_run(const char *image)
 	ck_assert_str_eq(a.out, b.out);
 	run_result_free(&a);
 	run_result_free(&b);
+}
+
+void report_broken(struct report *rep, const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	if (rep->len + (size_t)n + 2 > rep->cap) {
+		rep->cap = (rep->cap + (size_t)n + 2) * 2;
+		rep->buf = realloc(rep->buf, rep->cap);
+	}
+	memcpy(rep->buf + rep->len, line, (size_t)n);
+	rep->len += (size_t)n;
+	rep->buf[rep->len++] = '\n';
+	rep->buf[rep->len] = 0;
+	rep->failures++;
+}
+
+void report_finish(struct report *rep)
+{
+	ck_assert_msg(rep->failures == 0, "%u rule(s) broken:\n%s", rep->failures, rep->buf);
+	free(rep->buf);
+	*rep = (struct report){ 0 };
 }

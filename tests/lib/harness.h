@@ -24,6 +24,17 @@ void expect_deterministic_run(const char *image);
 /* Absolute path of a file under the build directory, in a static buffer rotated 4 ways. */
 const char *build_path(const char *rel);
 
+/* Broken rules collected over a test, reported together (table-driven suites). */
+struct report {
+	char *buf;
+	size_t len, cap;
+	unsigned failures;
+};
+/* Record one broken rule (a line of the final message). */
+void report_broken(struct report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fail the test if any rule broke, listing them; frees the report. */
+void report_finish(struct report *rep);
+
 /* Write bytes to a fresh temporary file; returns its path (static buffer rotated 4 ways). */
 const char *temp_file(const void *data, size_t len);
 

@@ -6,7 +6,6 @@
  * every encoding VMREAD accepts; the rules and the field list are written here.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,37 +73,10 @@ static void parse(const char *out, struct caps *c)
 	}
 }
 
-struct report {
-	char *buf;
-	size_t len, cap;
-	unsigned failures;
-};
-
-static void broken(struct report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void broken(struct report *rep, const char *fmt, ...)
-{
-	va_list ap;
-	char line[512];
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (rep->len + (size_t)n + 2 > rep->cap) {
-		rep->cap = (rep->cap + (size_t)n + 2) * 2;
-		rep->buf = realloc(rep->buf, rep->cap);
-	}
-	memcpy(rep->buf + rep->len, line, (size_t)n);
-	rep->len += (size_t)n;
-	rep->buf[rep->len++] = '\n';
-	rep->buf[rep->len] = 0;
-	rep->failures++;
-}
-
 #define RULE(rep, p, cond, ...)                                           \
 	do {                                                              \
 		if (!(cond))                                              \
-			broken(rep, "[%s] " __VA_ARGS__);                   \
+			report_broken(rep, "[%s] " __VA_ARGS__);                   \
 	} while (0)
 
 /* ---- Appendix A ---- */
@@ -369,7 +341,7 @@ static void field_rules(struct report *rep, const char *p, const struct caps *c)
 		if (want[enc] == c->field[enc])
 			continue;
 		const struct field *f = field_named((uint16_t)enc);
-		broken(rep, "[%s] VMREAD of %#06x (%s%s) %s; Appendix B says it %s", p, enc,
+		report_broken(rep, "[%s] VMREAD of %#06x (%s%s) %s; Appendix B says it %s", p, enc,
 		     f ? f->name : "no such field", enc & 1 ? ", high" : "",
 		     c->field[enc] ? "succeeds" : "fails", want[enc] ? "exists" : "does not exist");
 	}
@@ -399,8 +371,7 @@ START_TEST(capability_msrs_and_fields)
 		run_result_free(&r);
 	}
 	free(c);
-	ck_assert_msg(rep.failures == 0, "%u rule(s) broken:\n%s", rep.failures, rep.buf);
-	free(rep.buf);
+	report_finish(&rep);
 }
 END_TEST
 

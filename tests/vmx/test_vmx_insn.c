@@ -11,7 +11,6 @@
  * returns an exit reason only through vmx_exit_host, the HOST_RIP vmx_setup_vmcs() writes.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,33 +464,6 @@ static void expected_info(const struct exit_row *r, uint32_t *value, uint32_t *d
 
 /* ---- running the guests and comparing ---- */
 
-struct report {
-	char *buf;
-	size_t len, cap;
-	unsigned failures;
-};
-
-static void note(struct report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct report *rep, const char *fmt, ...)
-{
-	va_list ap;
-	char line[1024];
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (rep->len + (size_t)n + 2 > rep->cap) {
-		rep->cap = (rep->cap + (size_t)n + 2) * 2;
-		rep->buf = realloc(rep->buf, rep->cap);
-	}
-	memcpy(rep->buf + rep->len, line, (size_t)n);
-	rep->len += (size_t)n;
-	rep->buf[rep->len++] = '\n';
-	rep->buf[rep->len] = 0;
-	rep->failures++;
-}
-
 /* The rest of the line "case NAME: ..." in 'out', copied into 'got'; false if absent. */
 static bool case_line(const char *out, const char *name, char *got, size_t n)
 {
@@ -549,9 +521,9 @@ static void check_rows(struct report *rep, const char *profile, unsigned profile
 		if (!row_applies(&rows[i], profile_bit))
 			continue;
 		if (!case_line(out, rows[i].name, got, sizeof got))
-			note(rep, "[%s] %s: no result (rule: %s)", profile, rows[i].name, rows[i].rule);
+			report_broken(rep, "[%s] %s: no result (rule: %s)", profile, rows[i].name, rows[i].rule);
 		else if (strcmp(got, rows[i].expect))
-			note(rep, "[%s] %s: got \"%s\", expected \"%s\" (rule: %s)", profile, rows[i].name,
+			report_broken(rep, "[%s] %s: got \"%s\", expected \"%s\" (rule: %s)", profile, rows[i].name,
 			     got, rows[i].expect, rows[i].rule);
 	}
 	/* Every case the guest reports has a row: nothing runs unchecked. */
@@ -563,14 +535,8 @@ static void check_rows(struct report *rep, const char *profile, unsigned profile
 		if (prefix_ignored && !strncmp(name, prefix_ignored, strlen(prefix_ignored)))
 			continue;
 		if (!known_case(rows, n, name, len))
-			note(rep, "[%s] case %.*s has no row in the table", profile, (int)len, name);
+			report_broken(rep, "[%s] case %.*s has no row in the table", profile, (int)len, name);
 	}
-}
-
-static void finish(struct report *rep)
-{
-	ck_assert_msg(rep->failures == 0, "%u rule(s) broken:\n%s", rep->failures, rep->buf);
-	free(rep->buf);
 }
 
 START_TEST(vmx_instruction_results)
@@ -583,7 +549,7 @@ START_TEST(vmx_instruction_results)
 		check_rows(&rep, profiles[p], 1u << p, r.out, insn_rows, sizeof insn_rows / sizeof insn_rows[0], NULL);
 		run_result_free(&r);
 	}
-	finish(&rep);
+	report_finish(&rep);
 }
 END_TEST
 
@@ -594,7 +560,7 @@ START_TEST(vmxon_needs_feature_control_bit_2)
 	run_guest(&r, "tests/guests/vmx_insn.elf", profiles[0], "fc-lock-only");
 	check_rows(&rep, profiles[0], BDW, r.out, fc_lock_rows, sizeof fc_lock_rows / sizeof fc_lock_rows[0], NULL);
 	run_result_free(&r);
-	finish(&rep);
+	report_finish(&rep);
 }
 END_TEST
 
@@ -611,7 +577,7 @@ static void check_exit_rows(struct report *rep, const char *profile, const char 
 		if (!case_line(out, name, got, sizeof got) ||
 		    sscanf(got, "reason=%u len=%u info=%" SCNx64 " qual=%" SCNx64 " next=%" SCNx64, &reason,
 			   &len, &info, &qual, &next) != 5) {
-			note(rep, "[%s] %s: no result (rule: %s)", profile, name, e->rule);
+			report_broken(rep, "[%s] %s: no result (rule: %s)", profile, name, e->rule);
 			continue;
 		}
 		uint32_t want_info, defined;
@@ -622,7 +588,7 @@ static void check_exit_rows(struct report *rep, const char *profile, const char 
 		bool check_qual = e->layout != NO_INFO;
 		if (reason != e->reason || len != e->len || ((uint32_t)info & defined) != want_info ||
 		    (check_qual && (qual & qual_mask) != (want_qual & qual_mask)))
-			note(rep, "[%s] %s: got reason %u len %u info %#" PRIx64 " qual %#" PRIx64
+			report_broken(rep, "[%s] %s: got reason %u len %u info %#" PRIx64 " qual %#" PRIx64
 			     "; expected reason %u len %u info %#x (defined bits %#x) qual %#" PRIx64 " (rule: %s)",
 			     profile, name, reason, len, info, qual, e->reason, e->len, want_info, defined,
 			     check_qual ? want_qual : qual, e->rule);
@@ -630,11 +596,11 @@ static void check_exit_rows(struct report *rep, const char *profile, const char 
 	/* VMFUNC with "enable VM functions" 0 is #UD (31.3 VMFUNC): an exception exit, vector 6. */
 	if (!case_line(out, "exit-vmfunc", got, sizeof got) || strncmp(got, "reason=0 ", 9) ||
 	    !strstr(got, "intr-info=0x80000306"))
-		note(rep, "[%s] exit-vmfunc: got \"%s\", expected reason 0 with interruption information "
+		report_broken(rep, "[%s] exit-vmfunc: got \"%s\", expected reason 0 with interruption information "
 		     "80000306H (rule: VMFUNC is #UD without \"enable VM functions\"; #UD is a hardware "
 		     "exception, Table 25-17)", profile, got);
 	if (!strstr(out, "exits end: reason=10 after 24\n"))
-		note(rep, "[%s] the non-root sequence did not reach its CPUID after 24 exits", profile);
+		report_broken(rep, "[%s] the non-root sequence did not reach its CPUID after 24 exits", profile);
 }
 
 START_TEST(vm_entry_checks_and_instruction_exits)
@@ -649,7 +615,7 @@ START_TEST(vm_entry_checks_and_instruction_exits)
 		check_exit_rows(&rep, profiles[p], r.out);
 		run_result_free(&r);
 	}
-	finish(&rep);
+	report_finish(&rep);
 }
 END_TEST
 
