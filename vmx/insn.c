@@ -299,15 +299,12 @@ static enum virt_insn exit_for(struct vmx *v, const struct vmx_insn *in)
 {
 	struct vmx_exit e = {
 		.reason = vmx_insn_exit_reason(in->kind), .insn_len = in->len, .has_insn = true,
-		.insn_info = in->info, .qual = in->mem ? (uint64_t)in->disp : 0,
+		.insn_info = in->info, /* 0 for the operand-less ones (VMCALL, VMLAUNCH, ...) */
+		.qual = in->mem ? (uint64_t)in->disp : 0,
 	};
 	/* 28.2.1: RIP-relative operands report the displacement plus the next instruction's RIP. */
 	if (in->rip_relative)
 		e.qual += cpu_get(v->cpu, UC_X86_REG_RIP) + in->len;
-	if (in->kind == VMX_INSN_VMCALL || in->kind == VMX_INSN_VMLAUNCH ||
-	    in->kind == VMX_INSN_VMRESUME || in->kind == VMX_INSN_VMXOFF ||
-	    in->kind == VMX_INSN_VMFUNC)
-		e.insn_info = 0;
 	return vmx_vm_exit(v, &e) ? VIRT_INSN_DONE : VIRT_INSN_STOP;
 }
 
