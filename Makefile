@@ -18,8 +18,9 @@ CC := gcc
 STAMP := $(BUILD)/.deps-stamp
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wno-missing-field-initializers
 # Expanded when a recipe runs, after $(STAMP) has installed what pkg-config needs.
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags unicorn capstone)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs unicorn capstone)
+PKGS := unicorn capstone jansson
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 CFLAGS = -std=gnu11 -O2 -g $(WARN) -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
@@ -35,7 +36,7 @@ HVSIM := $(BUILD)/hvsim
 # ---- guest images (freestanding x86-64 ELF, host gcc/ld, no cross toolchain) ----
 GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -mno-red-zone \
 	-fno-pic -fno-pie -no-pie -mcmodel=small -mgeneral-regs-only -fno-stack-protector \
-	-fno-asynchronous-unwind-tables -fcf-protection=none -Iworkloads/lib
+	-fno-asynchronous-unwind-tables -fcf-protection=none -Iworkloads/lib -Ihv/include
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 WORKLOAD_LIB_SRC := $(wildcard workloads/lib/*.c workloads/lib/*.S)
@@ -97,7 +98,7 @@ test: all $(TEST_BIN)
 
 # The README's first command: set up, build, and run the main job.
 demo: all
-	$(HVSIM) run $(BUILD)/workloads/hello.elf
+	$(HVSIM) migrate --guest memstress --tracker all
 
 
 clean:
@@ -106,6 +107,6 @@ distclean: clean
 	rm -rf .deps
 
 # Rule fragments that belong to one topic (test guests, benchmarks) live beside their sources.
-include $(wildcard tests/*/rules.mk)
+include $(wildcard tests/*/rules.mk) hv/rules.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -22,6 +22,9 @@ static const int seg_regs[SEG_COUNT] = {
 	[SEG_LDTR] = UC_X86_REG_LDTR, [SEG_TR] = UC_X86_REG_TR,
 };
 
+#define TSS_TYPE_AVAILABLE 0x9 /* 64-bit TSS (SDM Vol. 3, Table 3-2) */
+#define TSS_BUSY_BIT 0x2
+
 /* QEMU keeps descriptor flags as the descriptor's high dword; VMX access rights are bits 8..23. */
 static uint32_t ar_of_flags(uint32_t flags)
 {
@@ -41,6 +44,13 @@ static void save_table_seg(struct cpu *cpu, enum cpu_seg s, struct cpu_seg_state
 				       .ar = ar_of_flags(m.flags) };
 	if (s == SEG_LDTR && !(m.selector & ~3u))
 		out->ar = SEG_AR_UNUSABLE;
+	/*
+	 * LTR marks the TSS busy (SDM Vol. 2, LTR), and TR holds a busy TSS from then on (Vol. 3,
+	 * 8.2.4). QEMU's LTR caches the descriptor before setting the busy bit, so TR reads back as
+	 * an available TSS: report the type the CPU has.
+	 */
+	if (s == SEG_TR && (out->ar & 0xf) == TSS_TYPE_AVAILABLE)
+		out->ar |= TSS_BUSY_BIT;
 }
 
 static void save_flat_seg(struct cpu *cpu, enum cpu_seg s, unsigned cpl, struct cpu_seg_state *out)

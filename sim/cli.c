@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "cpu/cpu.h"
 #include "sim/exitcode.h"
 
 int usage_error(const char *sub, const char *fmt, ...)
@@ -53,4 +55,26 @@ bool parse_size(const char *s, uint64_t *out)
 bool parse_count(const char *s, uint64_t *out)
 {
 	return parse_scaled(s, out, "kMG", 1000);
+}
+
+bool parse_log_list(const char *s, unsigned *log)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = { { "faults", CPU_LOG_FAULTS }, { "events", CPU_LOG_EVENTS }, { "vmx", CPU_LOG_VMX } };
+	char buf[128];
+
+	if (strlen(s) >= sizeof buf)
+		return false;
+	strcpy(buf, s);
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned i;
+		for (i = 0; i < sizeof names / sizeof names[0] && strcmp(tok, names[i].name); i++)
+			;
+		if (i == sizeof names / sizeof names[0])
+			return false;
+		*log |= names[i].bit;
+	}
+	return true;
 }

@@ -22,8 +22,11 @@ int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(pri
 bool parse_size(const char *s, uint64_t *out);
 /* Counts: a number with an optional k, M or G suffix (powers of 1000). */
 bool parse_count(const char *s, uint64_t *out);
+/* --log: a comma-separated list of faults, events, vmx, ORed into *log (enum cpu_log bits). */
+bool parse_log_list(const char *s, unsigned *log);
 
 int cmd_run(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
 

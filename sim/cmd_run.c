@@ -6,6 +6,7 @@
 #include "cpu/profile.h"
 #include "sim/cli.h"
 #include "sim/exitcode.h"
+#include "sim/loader.h"
 #include "sim/machine.h"
 #include "sim/ram.h"
 #include "sim/statehash.h"
@@ -24,6 +25,13 @@ static void run_usage(FILE *f)
 		"                         to MMIO (the PC's PCI hole; README \"Booting\")\n"
 		"      --serial FILE      write COM1 output to FILE instead of stdout\n"
 		"      --cmdline STRING   command line passed to the image\n"
+		"      --module 'FILE ARGS'\n"
+		"                         load FILE as a Multiboot boot module (repeatable, kept in\n"
+		"                         order; at most %u, each value under %u bytes); the kernel\n"
+		"                         sees the whole value, FILE (up to the first space) and\n"
+		"                         ARGS, as the module's string, as GRUB's 'module' and\n"
+		"                         QEMU's -initrd pass it. Modules go page-aligned from the\n"
+		"                         first page after the kernel, below 3G (README \"Booting\")\n"
 		"      --cpu PROFILE      CPU profile (default broadwell-ep; see 'hvsim info')\n"
 		"      --log WHAT         comma-separated: faults (every #PF with RIP, CR2, error code,\n"
 		"                         CPL, AC and the reason: not-present, reserved-bit,\n"
@@ -37,7 +45,8 @@ static void run_usage(FILE *f)
 		"                         qemu: (v<<1)|1 like QEMU's isa-debug-exit\n"
 		"      --hash             print a hash of registers + RAM at exit (determinism checks)\n"
 		"  -h, --help             show this help\n\n"
-		"exit codes: 0 success, 1 guest failure, 2 usage/input error, 3 simulator fault\n");
+		"exit codes: 0 success, 1 guest failure, 2 usage/input error, 3 simulator fault\n",
+		MB_MODULES_MAX, MB_MODULE_STRING_MAX);
 }
 
 static bool parse_log(const char *s, unsigned *log)
@@ -62,7 +71,7 @@ static bool parse_log(const char *s, unsigned *log)
 	return true;
 }
 
-enum { OPT_SERIAL = 256, OPT_CMDLINE, OPT_CPU, OPT_LOG, OPT_LOG_FILE, OPT_MAX_INSNS, OPT_EXIT_CODE, OPT_HASH };
+enum { OPT_SERIAL = 256, OPT_CMDLINE, OPT_MODULE, OPT_CPU, OPT_LOG, OPT_LOG_FILE, OPT_MAX_INSNS, OPT_EXIT_CODE, OPT_HASH };
 
 int cmd_run(int argc, char **argv)
 {
@@ -70,6 +79,7 @@ int cmd_run(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "module", required_argument, NULL, OPT_MODULE },
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
@@ -98,6 +108,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_CMDLINE:
 			cfg.cmdline = optarg;
+			break;
+		case OPT_MODULE:
+			if (cfg.module_count == MB_MODULES_MAX)
+				return usage_error("run", "--module '%s': more than %u modules", optarg,
+						   MB_MODULES_MAX);
+			cfg.modules[cfg.module_count++] = optarg;
 			break;
 		case OPT_CPU:
 			if (!profile_find(optarg))

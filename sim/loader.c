@@ -1,6 +1,7 @@
 /*
  * Loader selection (README "Booting"): a Multiboot2 header wins, then a Multiboot header, then
- * the file must be a plain ELF64 executable.
+ * the file must be a plain ELF64 executable. Boot modules are a Multiboot notion: the ELF64 entry
+ * state has no place to describe them.
  */
 #include "sim/boot64.h"
 #include "sim/loader.h"
@@ -25,5 +26,7 @@ bool image_load(const struct image *img, const struct load_target *t, struct boo
 	}
 	if (!elf_detect(img))
 		return load_fail(err, img, "not an ELF64 or Multiboot image");
+	if (t->module_count)
+		return load_fail(err, img, "has no Multiboot header, and only a Multiboot kernel can be given boot modules (--module)");
 	return elf64_load(img, &w, bi, err);
 }

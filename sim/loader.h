@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/phys.h"
 
@@ -35,10 +36,20 @@ struct load_error {
 	char msg[256];
 };
 
+/*
+ * Boot modules (`hvsim run --module`), for Multiboot kernels only. Each is "FILE ARGS": the
+ * file is the text before the first space, and the kernel sees the whole string (README
+ * "Booting"). The limits keep the boot information inside MB_AREA (sim/loader_mbinfo.c).
+ */
+#define MB_MODULES_MAX 32u
+#define MB_MODULE_STRING_MAX 1024u /* bytes, with the NUL */
+
 /* Where an image goes: guest RAM and what the loaders pass on to the guest. */
 struct load_target {
 	const struct phys *phys; /* RAM below and above the PCI hole (cpu/phys.h) */
 	const char *cmdline;     /* NULL: none */
+	const char *const *modules; /* module_count strings, in load order */
+	unsigned module_count;      /* at most MB_MODULES_MAX */
 };
 
 enum load_result {
@@ -48,6 +59,12 @@ enum load_result {
 };
 
 bool image_read(const char *path, struct image *img, struct load_error *err);
+/*
+ * Open a regular file for reading and set img->path and img->size (img->data stays NULL); NULL
+ * with err set if it cannot be read. image_fill then reads all of it to 'dst'.
+ */
+FILE *image_open(const char *path, struct image *img, struct load_error *err);
+bool image_fill(FILE *f, const struct image *img, uint8_t *dst, struct load_error *err);
 void image_free(struct image *img);
 
 /* Pick the loader by header precedence and load the image. */
@@ -128,9 +145,29 @@ bool load_fail(struct load_error *err, const struct image *img, const char *fmt,
 #define MB1_BOOTLOADER_MAGIC 0x2badb002u
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
+/* A boot module as loaded: Multiboot 3.3 module structure, Multiboot2 3.6.6 module tag. */
+struct mb_module {
+	uint32_t start, end; /* physical; 'end' is the first byte after, as GRUB and QEMU set it */
+	const char *string;
+};
+
+struct mb_modules {
+	unsigned count;
+	struct mb_module mod[MB_MODULES_MAX];
+};
+
+/*
+ * sim/loader_modules.c: load t->modules in order, each at the next 4 KiB boundary from the
+ * first one past the kernel (bi->load_hi), in RAM below the PCI hole and outside the reserved
+ * area of 'w'.
+ */
+bool mb_modules_load(const struct image *kernel, const struct load_target *t,
+		     const struct ram_window *w, const struct boot_info *bi, struct mb_modules *mods,
+		     struct load_error *err);
+
 /* sim/loader_mbinfo.c: write the boot information at MB_AREA_INFO; return its address. */
-uint32_t mb1_write_info(const struct load_target *t);
-uint32_t mb2_write_info(const struct load_target *t);
+uint32_t mb1_write_info(const struct load_target *t, const struct mb_modules *mods);
+uint32_t mb2_write_info(const struct load_target *t, const struct mb_modules *mods);
 /* Does mb2_write_info provide this information tag type (for information-request tags)? */
 bool mb2_info_provided(uint32_t type);
 

@@ -40,32 +40,54 @@ static bool check_regular_file(FILE *f, const struct image *img, struct load_err
 	return true;
 }
 
-bool image_read(const char *path, struct image *img, struct load_error *err)
+static bool file_size(FILE *f, struct image *img, struct load_error *err)
 {
-	FILE *f = fopen(path, "rb");
 	long size;
 
-	*img = (struct image){ .path = path };
-	if (!f)
-		return load_fail(err, img, "cannot open: %s", strerror(errno));
-	if (!check_regular_file(f, img, err)) {
-		fclose(f);
-		return false;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
 		return load_fail(err, img, "cannot read: %s", strerror(errno));
-	}
 	img->size = (size_t)size;
-	img->data = malloc(img->size ? img->size : 1);
-	if (!img->data || fread(img->data, 1, img->size, f) != img->size) {
-		int e = errno ? errno : EIO;
-		fclose(f);
-		image_free(img);
-		return load_fail(err, img, "cannot read: %s", strerror(e));
-	}
-	fclose(f);
 	return true;
+}
+
+FILE *image_open(const char *path, struct image *img, struct load_error *err)
+{
+	FILE *f = fopen(path, "rb");
+
+	*img = (struct image){ .path = path };
+	if (!f) {
+		load_fail(err, img, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (!check_regular_file(f, img, err) || !file_size(f, img, err)) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+bool image_fill(FILE *f, const struct image *img, uint8_t *dst, struct load_error *err)
+{
+	errno = 0;
+	if (fread(dst, 1, img->size, f) == img->size)
+		return true;
+	return load_fail(err, img, "cannot read: %s", strerror(errno ? errno : EIO));
+}
+
+bool image_read(const char *path, struct image *img, struct load_error *err)
+{
+	FILE *f = image_open(path, img, err);
+	bool ok;
+
+	if (!f)
+		return false;
+	img->data = malloc(img->size ? img->size : 1);
+	ok = img->data ? image_fill(f, img, img->data, err)
+		       : load_fail(err, img, "cannot read: %s", strerror(ENOMEM));
+	fclose(f);
+	if (!ok)
+		image_free(img);
+	return ok;
 }
 
 void image_free(struct image *img)

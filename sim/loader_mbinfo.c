@@ -2,8 +2,9 @@
  * The boot information hvsim hands a Multiboot kernel in EBX, written into MB_AREA_INFO:
  * Multiboot 0.6.96, 3.3 "Boot information format" and Multiboot2 3.6 "Boot information format".
  * Both describe the same machine: lower memory [0, 640 KiB), the legacy window reserved, RAM from
- * 1 MiB to the PCI hole (3 GiB) or the end available, RAM above 4 GiB available; the command
- * line; the boot loader name "hvsim".
+ * 1 MiB to the PCI hole (3 GiB) or the end available, RAM above 4 GiB available (modules
+ * included, as GRUB reports them); the command line; the boot loader name "hvsim"; the boot
+ * modules, when there are any.
  */
 #include <assert.h>
 #include <string.h>
@@ -12,6 +13,20 @@
 
 #define LOADER_NAME "hvsim"
 #define CMDLINE_MAX 4096 /* bytes, with the NUL; longer command lines are cut (as for ELF64) */
+
+/*
+ * The largest information either version writes fits between MB_AREA_INFO and the end of
+ * MB_AREA (put() asserts it as it goes): the command line and every module string at their
+ * longest, each in a v2 tag (8-byte header, 8-byte module range, up to 7 bytes of padding),
+ * which outgrows v1's 16-byte module structures; and 1 KiB for the rest (v1's 116-byte
+ * structure, the memory map, the loader name and the fixed v2 tags take under 300 bytes).
+ */
+#define MB_INFO_REST_MAX 1024u
+_Static_assert(MB_MODULE_STRING_MAX <= CMDLINE_MAX, "module strings are written by put_string");
+_Static_assert(MB_INFO_REST_MAX + (8 + CMDLINE_MAX + 7) +
+		       MB_MODULES_MAX * (16 + MB_MODULE_STRING_MAX + 7) <=
+	       MB_AREA + MB_AREA_SIZE - MB_AREA_INFO,
+	       "the boot information fits in MB_AREA");
 
 /* Multiboot 0.6.96, 3.3: the mmap 'type' values; Multiboot2 3.6.8 uses the same numbers. */
 #define MB_MEMORY_AVAILABLE 1u
@@ -112,6 +127,7 @@ _Static_assert(sizeof(struct mb1_info) == 116, "Multiboot 3.3 information struct
 /* Which fields are valid (3.3, 'flags'). */
 #define MB1_INFO_MEMORY (1u << 0)
 #define MB1_INFO_CMDLINE (1u << 2)
+#define MB1_INFO_MODS (1u << 3)
 #define MB1_INFO_MMAP (1u << 6)
 #define MB1_INFO_LOADER_NAME (1u << 9)
 
@@ -123,7 +139,29 @@ struct mb1_mmap_entry {
 } __attribute__((packed));
 _Static_assert(sizeof(struct mb1_mmap_entry) == 24, "Multiboot 3.3 mmap entry");
 
-uint32_t mb1_write_info(const struct load_target *t)
+/* 3.3: mods_addr points at one of these per module; 'string' at its NUL-terminated string. */
+struct mb1_module {
+	uint32_t mod_start, mod_end, string, reserved;
+};
+_Static_assert(sizeof(struct mb1_module) == 16, "Multiboot 3.3 module structure");
+
+/* Flags bit 3 only with modules, as GRUB does; the strings go first, then the array. */
+static void put_mb1_modules(struct info_buf *b, const struct mb_modules *mods,
+			    struct mb1_info *info)
+{
+	struct mb1_module m[MB_MODULES_MAX];
+
+	if (!mods->count)
+		return;
+	for (unsigned i = 0; i < mods->count; i++)
+		m[i] = (struct mb1_module){ mods->mod[i].start, mods->mod[i].end,
+					    put_string(b, mods->mod[i].string), 0 };
+	info->flags |= MB1_INFO_MODS;
+	info->mods_count = mods->count;
+	info->mods_addr = put(b, m, mods->count * sizeof m[0], 8);
+}
+
+uint32_t mb1_write_info(const struct load_target *t, const struct mb_modules *mods)
 {
 	struct info_buf b = info_start(t);
 	struct mb1_info info = { 0 };
@@ -140,6 +178,7 @@ uint32_t mb1_write_info(const struct load_target *t)
 	info.mem_upper = mem_upper_kib(t->phys);
 	info.cmdline = put_string(&b, t->cmdline ? t->cmdline : "");
 	info.boot_loader_name = put_string(&b, LOADER_NAME);
+	put_mb1_modules(&b, mods, &info);
 	info.mmap_addr = put(&b, mmap, n * sizeof mmap[0], 8);
 	info.mmap_length = (uint32_t)(n * sizeof mmap[0]);
 	put_at(&b, info_pa, &info, sizeof info);
@@ -151,13 +190,14 @@ uint32_t mb1_write_info(const struct load_target *t)
 #define MB2_INFO_END 0u
 #define MB2_INFO_CMDLINE 1u
 #define MB2_INFO_LOADER_NAME 2u
+#define MB2_INFO_MODULE 3u
 #define MB2_INFO_BASIC_MEMINFO 4u
 #define MB2_INFO_MMAP 6u
 
 bool mb2_info_provided(uint32_t type)
 {
 	return type == MB2_INFO_CMDLINE || type == MB2_INFO_LOADER_NAME ||
-	       type == MB2_INFO_BASIC_MEMINFO || type == MB2_INFO_MMAP;
+	       type == MB2_INFO_MODULE || type == MB2_INFO_BASIC_MEMINFO || type == MB2_INFO_MMAP;
 }
 
 /* Every tag starts 8-byte aligned with its type and size (3.6.2). */
@@ -173,12 +213,25 @@ static void put_tag(struct info_buf *b, uint32_t type, const void *body, size_t 
 	put(b, body, len, 1);
 }
 
-static void put_string_tag(struct info_buf *b, uint32_t type, const char *s)
+/*
+ * A tag whose body is 'head' (may be empty), then a string: the command line (3.6.5), a module
+ * (3.6.6), the boot loader name.
+ */
+static void put_string_tag(struct info_buf *b, uint32_t type, const void *head, size_t head_len,
+			   const char *s)
 {
-	size_t len = strnlen(s, CMDLINE_MAX - 1);
-	put_tag_header(b, type, len + 1);
-	put(b, s, len, 1);
-	put(b, "", 1, 1);
+	put_tag_header(b, type, head_len + strnlen(s, CMDLINE_MAX - 1) + 1);
+	put(b, head, head_len, 1);
+	put_string(b, s);
+}
+
+/* 3.6.6: one tag per module, in load order: mod_start, mod_end, then the string. */
+static void put_module_tags(struct info_buf *b, const struct mb_modules *mods)
+{
+	for (unsigned i = 0; i < mods->count; i++) {
+		uint32_t range[2] = { mods->mod[i].start, mods->mod[i].end };
+		put_string_tag(b, MB2_INFO_MODULE, range, sizeof range, mods->mod[i].string);
+	}
 }
 
 struct mb2_mmap_entry {
@@ -202,15 +255,16 @@ static void put_mmap_tag(struct info_buf *b, const struct phys *p)
 	}
 }
 
-uint32_t mb2_write_info(const struct load_target *t)
+uint32_t mb2_write_info(const struct load_target *t, const struct mb_modules *mods)
 {
 	struct info_buf b = info_start(t);
 	uint32_t fixed[2] = { 0, 0 }; /* total_size, reserved */
 	uint32_t meminfo[2] = { mem_lower_kib(), mem_upper_kib(t->phys) };
 	uint32_t start = put(&b, fixed, sizeof fixed, 8);
 
-	put_string_tag(&b, MB2_INFO_CMDLINE, t->cmdline ? t->cmdline : "");
-	put_string_tag(&b, MB2_INFO_LOADER_NAME, LOADER_NAME);
+	put_string_tag(&b, MB2_INFO_CMDLINE, NULL, 0, t->cmdline ? t->cmdline : "");
+	put_string_tag(&b, MB2_INFO_LOADER_NAME, NULL, 0, LOADER_NAME);
+	put_module_tags(&b, mods);
 	put_tag(&b, MB2_INFO_BASIC_MEMINFO, meminfo, sizeof meminfo);
 	put_mmap_tag(&b, t->phys);
 	put_tag(&b, MB2_INFO_END, NULL, 0);

@@ -18,7 +18,7 @@
 #define MB2_ARCH_I386 0u
 
 /* v1 3.1.2: flags. Bits 0-15 are requirements: one the loader cannot meet fails the boot. */
-#define MB1_FLAG_PAGE_ALIGN (1u << 0) /* align modules on 4 KiB: hvsim loads no modules */
+#define MB1_FLAG_PAGE_ALIGN (1u << 0) /* align modules on 4 KiB: hvsim always does */
 #define MB1_FLAG_MEMINFO (1u << 1)    /* provide mem_* and mmap: always done */
 #define MB1_FLAG_VIDEO (1u << 2)      /* provide the video mode table: hvsim has no display */
 #define MB1_FLAG_ADDRESS (1u << 16)   /* the address fields are valid */
@@ -142,7 +142,7 @@ static const struct {
 	{ 3, "entry address", 12, tag_entry },
 	{ 4, "console flags", 12, tag_console },
 	{ 5, "framebuffer", 20, NULL },
-	{ 6, "module alignment", 8, tag_ignore }, /* no modules are loaded */
+	{ 6, "module alignment", 8, tag_ignore }, /* modules are always page-aligned */
 	{ 7, "EFI boot services", 8, NULL },
 	{ 8, "EFI i386 entry address", 12, tag_ignore },  /* 3.1.7: EFI only */
 	{ 9, "EFI amd64 entry address", 12, tag_ignore }, /* 3.1.8: EFI only */
@@ -403,6 +403,7 @@ static bool load_elf(const struct image *img, const struct mb_request *rq,
 enum load_result multiboot_load(const struct image *img, const struct load_target *t,
 				struct boot_info *bi, struct load_error *err)
 {
+	struct mb_modules mods;
 	struct mb_request rq;
 	struct ram_window w = { .phys = t->phys, .reserved_lo = MB_LOWMEM_TOP,
 				.reserved_hi = MB_HIGHMEM_BASE,
@@ -416,9 +417,11 @@ enum load_result multiboot_load(const struct image *img, const struct load_targe
 		return LOAD_FAILED;
 	}
 	if (!(rq.has_address ? load_by_address(img, &rq, &w, bi, err)
-			     : load_elf(img, &rq, &w, bi, err)))
+			     : load_elf(img, &rq, &w, bi, err)) ||
+	    !mb_modules_load(img, t, &w, bi, &mods, err))
 		return LOAD_FAILED;
 	bi->mb_magic = rq.kind == IMAGE_MULTIBOOT2 ? MB2_BOOTLOADER_MAGIC : MB1_BOOTLOADER_MAGIC;
-	bi->mb_info = rq.kind == IMAGE_MULTIBOOT2 ? mb2_write_info(t) : mb1_write_info(t);
+	bi->mb_info = rq.kind == IMAGE_MULTIBOOT2 ? mb2_write_info(t, &mods)
+						  : mb1_write_info(t, &mods);
 	return LOAD_OK;
 }

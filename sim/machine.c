@@ -47,7 +47,8 @@ int machine_boot(struct machine *m)
 	struct image img;
 	struct load_error err;
 	struct boot_info bi;
-	struct load_target t = { .phys = &m->cpu.phys, .cmdline = m->cfg.cmdline };
+	struct load_target t = { .phys = &m->cpu.phys, .cmdline = m->cfg.cmdline,
+				 .modules = m->cfg.modules, .module_count = m->cfg.module_count };
 	char why[160];
 
 	if (!image_read(m->cfg.image, &img, &err)) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "sim/loader.h"
 #include "sim/platform.h"
 #include "vmx/vmx.h"
 
@@ -16,6 +17,8 @@ struct machine_config {
 	uint64_t ram_size;
 	const char *image;
 	const char *cmdline;
+	const char *modules[MB_MODULES_MAX]; /* Multiboot boot modules, "FILE ARGS", in order */
+	unsigned module_count;
 	const char *serial_path; /* NULL: stdout */
 	const char *profile;
 	unsigned log;            /* enum cpu_log */

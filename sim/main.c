@@ -7,7 +7,7 @@
 
 const struct command commands[] = {
 	{ "run", "boot an image (ELF64 or Multiboot) and run it", cmd_run },
-	{ "migrate", "boot hv, run a guest, live-migrate it and verify (not built yet)", cmd_not_built },
+	{ "migrate", "boot hv, run a guest, live-migrate it and verify", cmd_migrate },
 	{ "replay", "replay a migration trace through hv (not built yet)", cmd_not_built },
 	{ "record", "record a migration trace from a running guest (not built yet)", cmd_not_built },
 	{ "debug", "run an image under the built-in debugger (not built yet)", cmd_not_built },

@@ -39,7 +39,10 @@ void uart_write(struct uart *u, unsigned reg, uint8_t value)
 		if (dlab) {
 			u->dll = value;
 		} else {
-			fputc(value, u->out);
+			if (u->sink)
+				u->sink(u->sink_ctx, value);
+			else
+				fputc(value, u->out);
 			u->bytes++;
 		}
 		break;

@@ -8,8 +8,14 @@
 
 #define COM1_BASE 0x3f8
 
+/*
+ * Transmitted bytes go to 'out', or, when 'sink' is set, to sink(sink_ctx, byte) instead (hvsim
+ * migrate reads hv's statistics lines from COM1 this way and passes the console on itself).
+ */
 struct uart {
 	FILE *out;
+	void (*sink)(void *ctx, uint8_t byte);
+	void *sink_ctx;
 	uint8_t ier, lcr, mcr, scratch, dll, dlm;
 	uint64_t bytes;
 };

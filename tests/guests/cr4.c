@@ -11,7 +11,6 @@
 #include "workload.h"
 
 #define V_GP 13
-#define CR4_PAE (1ull << 5)
 #define CR3_PWT (1ull << 3)
 
 enum reg { EAX, EBX, ECX, EDX };

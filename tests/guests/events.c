@@ -15,10 +15,6 @@
 #include "traps.h"
 #include "workload.h"
 
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_US 4ull
-#define PTE_PS 0x80ull
 
 #define SLOTS 0x40000000ull      /* PDPT[1]: 4K pages, none of them mapped */
 #define USER_ALIAS 0x80000000ull /* PDPT[2]: a user mapping of the first GiB */

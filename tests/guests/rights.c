@@ -6,15 +6,7 @@
 #include "traps.h"
 #include "workload.h"
 
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_US 4ull
-#define PTE_PS 0x80ull
 #define PTE_XD (1ull << 63)
-#define CR0_WP (1ull << 16)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
-#define RFLAGS_AC (1ull << 18)
 
 #define USER_ALIAS 0x80000000ull /* PDPT[2]: a user mapping of the first GiB */
 #define SLOTS 0x40000000ull      /* PDPT[1]: 4K pages set up per test */
@@ -179,14 +171,14 @@ static void user_checks(void)
 	for (unsigned i = 0; i < GDT_ENTRIES; i++)
 		gdt_pages[0][512 - GDT_ENTRIES + i] = gdt[i];
 	gdt_pages[1][0] = gdt[3]; /* entry 7: a user data segment, on the user page */
-	lgdt(base, 8 * 8 - 1);
+	lgdt_at(base, 8 * 8 - 1);
 	check("CPL3 AC=0: descriptor load from a user page is an implicit SMAP fault",
 	      user(user_load_ds, user_load_ds_end, 7 * 8 | 3), pf(PF_PROT, gdt_hi));
 	user_rflags |= RFLAGS_AC;
 	check("CPL3 AC=1: the implicit access still faults",
 	      user(user_load_ds, user_load_ds_end, 7 * 8 | 3), pf(PF_PROT, gdt_hi));
 	user_rflags &= ~RFLAGS_AC;
-	lgdt((uint64_t)gdt, GDT_ENTRIES * 8 - 1);
+	lgdt_at((uint64_t)gdt, GDT_ENTRIES * 8 - 1);
 }
 
 static void rights_main(void)

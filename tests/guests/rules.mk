@@ -7,10 +7,13 @@ MB_GUEST_OUT := $(BUILD)/tests/guests/mb
 MB_GUESTS := $(MB_GUEST_OUT)/mb1.elf $(MB_GUEST_OUT)/mb1-aout.bin $(MB_GUEST_OUT)/mb2.elf \
 	$(MB_GUEST_OUT)/mb2-addr.bin
 MB_GUEST_LIBS := $(BUILD)/guest/tests/guests/mb/main.o $(BUILD)/guest/workloads/lib/console.o
+MB_GUEST_ENTRIES := $(patsubst %,$(MB_GUEST_OUT)/entry-%.o,mb1 mb1-aout mb2 mb2-addr)
 
 all: $(MB_GUESTS)
 
-$(MB_GUEST_OUT)/entry-%.o: tests/guests/mb/entry.S
+# A static pattern: a plain entry-%.o pattern also matched entry-mb1.d.o, through which make's
+# built-in '%: %.o' rule offered to "remake" the included entry-mb1.d by linking it.
+$(MB_GUEST_ENTRIES): $(MB_GUEST_OUT)/entry-%.o: tests/guests/mb/entry.S
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -MMD -MP $(MB_GUEST_DEFS_$*) -c $< -o $@
 MB_GUEST_DEFS_mb1 := -DMB_VERSION=1

@@ -6,12 +6,6 @@
 #include "traps.h"
 #include "workload.h"
 
-#define MSR_EFER 0xc0000080
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_FMASK 0xc0000084
-#define RFLAGS_IF (1ull << 9)
-#define RFLAGS_AC (1ull << 18)
 #define USER_ALIAS 0x80000000ull
 
 static uint64_t pml4[512] __attribute__((aligned(4096)));
@@ -34,18 +28,6 @@ __asm__(".text\n"
 	"  syscall\n"
 	"user_after_syscall:\n"
 	"  int $0x80\n");
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
-
-static uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return lo | (uint64_t)hi << 32;
-}
 
 static unsigned failures;
 

@@ -37,13 +37,6 @@ static uint32_t apic_read(uint32_t reg)
 	return *(volatile uint32_t *)(APIC + reg);
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
 static unsigned failures;
 
 static void expect(const char *what, bool ok)

@@ -12,12 +12,6 @@
 #include "traps.h"
 #include "workload.h"
 
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_A 0x20ull
-#define PTE_D 0x40ull
-#define PTE_PS 0x80ull
-#define PTE_G 0x100ull
 #define CR4_PGE (1ull << 7)
 
 #define SLOTS 0x40000000ull /* PDPT[1]: PD[0] -> pt (4K pages), PD[1] a 2M page */
@@ -72,11 +66,6 @@ static uint64_t peek(uint64_t va)
 static void poke(uint64_t va, uint64_t v)
 {
 	*(volatile uint64_t *)va = v;
-}
-
-static void invlpg(uint64_t va)
-{
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
 static void setup_paging(void)

@@ -13,9 +13,6 @@
 #include "traps.h"
 #include "workload.h"
 
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_PS 0x80ull
 #define SLOTS 0x40000000ull /* PDPT[1]: 4K pages, none mapped */
 #define PF_STACK_TOP (SLOTS + 0x2000)
 #define DF_STACK_TOP (SLOTS + 0x4000)

@@ -30,8 +30,6 @@ static void expect(const char *what, uint64_t got, uint64_t want)
 	printk("FAIL %s: got %#lx, expected %#lx\n", what, got, want);
 }
 
-#define PROC_HLT_EXITING (1u << 7)
-#define CR4_VMXE (1ull << 13)
 
 static void clear_vmxe(void)
 {

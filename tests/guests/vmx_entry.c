@@ -16,18 +16,13 @@
 #include "vmx.h"
 #include "workload.h"
 
-#define PROC_USE_IO_BITMAPS (1u << 25)
-#define PROC_USE_MSR_BITMAPS (1u << 28)
 #define PROC_SECONDARY (1u << 31)
 #define PROC2_EPT (1u << 1)
 #define PROC2_VPID (1u << 5)
 #define PROC2_PML (1u << 17)
 #define PIN_PREEMPTION_TIMER (1u << 6)
-#define EXIT_HOST_64 (1u << 9)
 #define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
 #define ENTRY_LOAD_DEBUG (1u << 2)
-#define MSR_VMX_CR0_FIXED1 0x487
-#define MSR_VMX_CR4_FIXED1 0x489
 #define MSR_SYSENTER_CS 0x174
 #define USER_ALIAS 0x80000000ull /* PDPT[2]: a user mapping of the first GiB */
 #define USER_ALIAS_OF(p) (USER_ALIAS + (uint64_t)(p))

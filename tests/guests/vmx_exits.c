@@ -17,7 +17,6 @@
 enum {
 	CR3_TARGET_VALUE0 = 0x6008,
 	IDT_VECTORING_ERROR = 0x440a,
-	MSR_VMX_MISC = 0x485,
 };
 
 /* Controls (SDM Vol. 3, 25.6.1, 25.6.2, 25.7.1). */
@@ -25,25 +24,16 @@ enum {
 #define PIN_PREEMPTION_TIMER (1u << 6)
 #define PROC_INTR_WINDOW (1u << 2)
 #define PROC_TSC_OFFSETTING (1u << 3)
-#define PROC_HLT_EXITING (1u << 7)
 #define PROC_INVLPG_EXITING (1u << 9)
 #define PROC_RDTSC_EXITING (1u << 12)
 #define PROC_CR3_LOAD_EXITING (1u << 15)
 #define PROC_CR3_STORE_EXITING (1u << 16)
 #define PROC_UNCOND_IO_EXITING (1u << 24)
-#define PROC_USE_IO_BITMAPS (1u << 25)
-#define PROC_USE_MSR_BITMAPS (1u << 28)
 #define EXIT_ACK_INTERRUPT (1u << 15)
 #define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
-#define EXIT_HOST_64 (1u << 9)
-#define EXIT_LOAD_PAT (1u << 19)
-#define EXIT_LOAD_EFER (1u << 21)
 
-#define CR0_MP (1ull << 1)
 #define CR0_TS (1ull << 3)
 #define CR4_PCE (1ull << 8)
-#define CR4_VMXE (1ull << 13)
-#define RFLAGS_IF (1ull << 9)
 
 /* VM-entry interruption information (SDM Vol. 3, Table 25-17). */
 #define INJECT(type, vector) ((1u << 31) | ((type) << 8) | (vector))
@@ -143,13 +133,6 @@ __asm__(".text\n"
 static void apic_write(uint32_t reg, uint32_t v)
 {
 	*(volatile uint32_t *)(APIC + reg) = v;
-}
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
 }
 
 static void obs(const char *scenario, const char *what, uint64_t value)
@@ -547,7 +530,7 @@ static void tsc(void)
 }
 
 /* 26.1.3 INVLPG exiting; 28.2.1 its exit qualification. */
-static void invlpg(void)
+static void invlpg_exit(void)
 {
 	scenario(g_invlpg);
 	set_proc(PROC_INVLPG_EXITING);
@@ -725,7 +708,7 @@ static void main_fn(void)
 	cr3();
 	hlt();
 	tsc();
-	invlpg();
+	invlpg_exit();
 	preemption_timer();
 	injection();
 	vectoring();

@@ -17,22 +17,11 @@
 #include "vmx.h"
 #include "workload.h"
 
-#define RFLAGS_CF (1ull << 0)
 #define RFLAGS_PF (1ull << 2)
 #define RFLAGS_AF (1ull << 4)
-#define RFLAGS_ZF (1ull << 6)
 #define RFLAGS_SF (1ull << 7)
 #define RFLAGS_OF (1ull << 11)
-#define CR0_NE (1ull << 5)
-#define CR4_VMXE (1ull << 13)
-#define FC_LOCK 1ull
-#define FC_VMXON_OUTSIDE_SMX 4ull
-#define MSR_VMX_MISC 0x485
 
-#define PTE_P 1ull
-#define PTE_RW 2ull
-#define PTE_US 4ull
-#define PTE_PS 0x80ull
 #define USER_ALIAS 0x80000000ull /* PDPT[2]: a user mapping of the first GiB */
 #define NOT_PRESENT 0x40000000ull /* PDPT[1] is not present */
 
@@ -60,7 +49,6 @@ extern char s_vmxon[], s_vmclear[], s_vmptrld[], s_vmptrst[], s_vmread[], s_vmre
 	s_vmwrite[], s_vmwrite_mem[], s_vmcall[], s_vmxoff[], s_vmlaunch[], s_vmresume[],
 	s_invept[], s_invvpid[], s_wrmsr_fc[], s_vmptrld_fs_rip[], guest_vmcall[];
 #define FS_BASE_FOR_RIP 0x1000
-#define MSR_FS_BASE 0xc0000100
 #define STR(x) #x
 #define XSTR(x) STR(x)
 #define FLAGS_ALL "push $0x8d7; popfq\n" /* CF PF AF ZF SF OF, and reserved bit 1 */

@@ -22,11 +22,8 @@
 
 #define PAGE_SIZE 4096ull
 #define PAGE_2M (2ull << 20)
-#define PTE_PS (1ull << 7)
-#define PTE_ADDR 0x000ffffffffff000ull
 
 /* Basic exit reasons (SDM Appendix C) and the VM-instruction error for bad controls (31.4). */
-enum { EXIT_VMCALL = 18, EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49, EXIT_PML_FULL = 62 };
 #define VMERR_INVALID_CONTROLS 7
 #define ENTRY_FAILED 0xffffffffu
 

@@ -52,7 +52,7 @@ START_TEST(bad_usage_is_one_line_exit_2)
 		{ { "run" }, "missing IMAGE" },
 		{ { "run", "/nonexistent/image.elf" }, "/nonexistent/image.elf" },
 		{ { "run", "--mem" }, "--mem" },
-		{ { "migrate" }, "not built yet" },
+		{ { "replay" }, "not built yet" },
 	};
 	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct run_result r;

@@ -2,29 +2,6 @@
 
 #include "workload.h"
 
-/* Flat 64-bit descriptors (SDM Vol. 3, 3.4.5 and 5.2.1): type, S, DPL, P, L/D/G. */
-#define DESC_KCODE 0x00af9b000000ffffull
-#define DESC_KDATA 0x00cf93000000ffffull
-#define DESC_UDATA 0x00cff3000000ffffull
-#define DESC_UCODE 0x00affb000000ffffull
-
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3, iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
-
-struct idt_gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type_attr;
-	uint16_t off_mid;
-	uint32_t off_hi, zero;
-} __attribute__((packed));
-
 uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -171,10 +148,10 @@ void traps_init(void)
 	uint64_t t = (uint64_t)&tss;
 
 	gdt[0] = 0;
-	gdt[1] = DESC_KCODE;
+	gdt[1] = DESC_KCODE64;
 	gdt[2] = DESC_KDATA;
 	gdt[3] = DESC_UDATA;
-	gdt[4] = DESC_UCODE;
+	gdt[4] = DESC_UCODE64;
 	/* 64-bit available TSS descriptor, two slots (SDM Vol. 3, 8.2.3). */
 	gdt[5] = (sizeof tss - 1) | ((t & 0xffffff) << 16) | (0x89ull << 40) | ((t >> 24 & 0xff) << 56);
 	gdt[6] = t >> 32;
@@ -184,7 +161,7 @@ void traps_init(void)
 		traps_set_gate(v, stubs[v], 0);
 	traps_set_gate(0x80, user_return_stub, 3);
 
-	lgdt((uint64_t)gdt, sizeof gdt - 1);
+	lgdt_at((uint64_t)gdt, sizeof gdt - 1);
 	struct desc_ptr idtr = { sizeof idt - 1, (uint64_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	__asm__ volatile("ltr %w0" : : "r"((uint16_t)SEL_TSS));

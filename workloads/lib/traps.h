@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86.h" /* CR, MSR, CPUID, STAC/CLAC, descriptor tables: shared with hv/ */
+
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
 #define SEL_UDATA (0x18 | 3)
@@ -55,29 +57,11 @@ void run_user(uint64_t fn, uint64_t stack, uint64_t arg);
 extern uint64_t user_fixup;
 extern uint64_t user_rflags; /* RFLAGS ring 3 starts with (default 0x2: IF = 0, AC = 0) */
 
-static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
-static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
-static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
-static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
-static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
-
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
-}
-
-struct desc_ptr {
-	uint16_t limit;
-	uint64_t base;
-} __attribute__((packed));
-
-static inline void lgdt(uint64_t base, uint16_t limit)
+/* A GDT at 'base' with 'limit' (LGDT's operand built in place). */
+static inline void lgdt_at(uint64_t base, uint16_t limit)
 {
 	struct desc_ptr d = { limit, base };
-	__asm__ volatile("lgdt %0" : : "m"(d) : "memory");
+	lgdt(&d);
 }
 
 #endif

@@ -4,11 +4,6 @@
 #include "traps.h"
 #include "workload.h"
 
-#define CR4_VMXE (1ull << 13)
-#define FC_LOCK (1ull << 0)
-#define FC_VMXON_OUTSIDE_SMX (1ull << 2)
-#define MSR_EFER 0xc0000080
-#define MSR_PAT 0x277
 
 /*
  * vmx_enter_asm(gprs, launched): save the host's callee-saved registers and the gprs pointer on
@@ -180,12 +175,6 @@ static void setup_guest(uint64_t rip, uint64_t rsp)
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
 }
 
-#define ENTRY_IA32E (1u << 9)
-#define ENTRY_LOAD_PAT (1u << 14)
-#define ENTRY_LOAD_EFER (1u << 15)
-#define EXIT_HOST_64 (1u << 9)
-#define EXIT_LOAD_PAT (1u << 19)
-#define EXIT_LOAD_EFER (1u << 21)
 
 void vmx_setup_vmcs(uint64_t guest_rip, uint64_t guest_rsp)
 {

@@ -53,7 +53,7 @@ mb_header:
 	.long 12
 	.long mb_entry32
 #endif
-	/* 3.1.11: module alignment (we load none); optional */
+	/* 3.1.11: module alignment (page-aligned modules); optional */
 	.align 8
 	.short 6, 1
 	.long 8

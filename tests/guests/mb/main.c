@@ -1,9 +1,10 @@
 /*
  * Multiboot test kernel, 64-bit part: reports the entry state that entry.S recorded and what the
- * boot information says, one fact per line, for tests/sim/test_loader.c to compare with what it
- * passed to hvsim. The layouts are read by offset from the specifications (Multiboot 0.6.96
- * 3.3; Multiboot2 3.6), not from hvsim's headers. Then it writes and reads back pages at the
- * edges of the RAM the map lists (ram_check), above 4 GiB through page tables of its own.
+ * boot information says, one fact per line, for tests/sim/test_loader.c and test_modules.c to
+ * compare with what they passed to hvsim. The layouts are read by offset from the specifications
+ * (Multiboot 0.6.96 3.3; Multiboot2 3.6), not from hvsim's headers. Then it writes and reads back
+ * pages at the edges of the RAM the map lists (ram_check), above 4 GiB through page tables of its
+ * own.
  */
 #include "workload.h"
 
@@ -20,6 +21,7 @@
 extern uint32_t boot_magic, boot_info, boot_eflags, boot_cr0, boot_cr4, boot_efer;
 extern uint16_t boot_cs, boot_ds, boot_ss;
 extern uint64_t pdpt[512]; /* entry.S: entries 0-3 map the first 4 GiB */
+extern const uint8_t __load_start[], __bss_end[]; /* mb.ld: the whole image, bss included */
 
 void mb_main(void);
 
@@ -121,6 +123,30 @@ static bool ram_check(void)
 	return ok;
 }
 
+/* FNV-1a, 32-bit: the test computes the same over the file it passed. */
+static uint32_t fnv1a(uint64_t start, uint64_t end)
+{
+	uint32_t h = 0x811c9dc5u;
+
+	for (const volatile uint8_t *p = (const uint8_t *)start; p < (const uint8_t *)end; p++)
+		h = (h ^ *p) * 0x01000193u;
+	return h;
+}
+
+static void module(unsigned index, uint32_t start, uint32_t end, uint64_t string)
+{
+	printk("mb: module %u start=%x end=%x string@%lx \"%s\" fnv1a=%x\n", index, start, end,
+	       string, str(string), fnv1a(start, end));
+}
+
+/* v1 3.3: mods_addr -> mods_count structures {mod_start, mod_end, string, reserved}. */
+static void modules_v1(uint64_t mods, uint32_t count)
+{
+	printk("mb: mods_count=%u\n", count);
+	for (uint32_t i = 0; i < count; i++, mods += 16)
+		module(i, rd32(mods), rd32(mods + 4), rd32(mods + 8));
+}
+
 static void info_v1(uint64_t mbi)
 {
 	uint32_t flags = rd32(mbi);
@@ -132,6 +158,8 @@ static void info_v1(uint64_t mbi)
 		printk("mb: cmdline \"%s\"\n", str(rd32(mbi + 16)));
 	if (flags & (1u << 9))
 		printk("mb: loader \"%s\"\n", str(rd32(mbi + 64)));
+	if (flags & (1u << 3))
+		modules_v1(rd32(mbi + 24), rd32(mbi + 20));
 	if (flags & (1u << 6)) {
 		uint64_t p = rd32(mbi + 48), end = p + rd32(mbi + 44);
 		for (; p < end; p += rd32(p) + 4)
@@ -141,12 +169,17 @@ static void info_v1(uint64_t mbi)
 
 static void tag_v2(uint64_t tag, uint32_t type, uint32_t size)
 {
+	static unsigned modules; /* 3.6.6: one tag per module, in order */
+
 	switch (type) {
 	case 1:
 		printk("mb: cmdline \"%s\"\n", str(tag + 8));
 		break;
 	case 2:
 		printk("mb: loader \"%s\"\n", str(tag + 8));
+		break;
+	case 3:
+		module(modules++, rd32(tag + 8), rd32(tag + 12), tag + 16);
 		break;
 	case 4:
 		printk("mb: mem_lower=%u KiB mem_upper=%u KiB\n", rd32(tag + 8), rd32(tag + 12));
@@ -182,6 +215,7 @@ void mb_main(void)
 	       boot_cr0, boot_cr4, boot_efer, boot_eflags, boot_cs, boot_ds, boot_ss);
 	printk("mb: entry state %s\n", ok ? "ok" : "bad");
 	printk("mb: info at %x\n", boot_info);
+	printk("mb: kernel %lx-%lx\n", (uint64_t)__load_start, (uint64_t)__bss_end);
 	if (boot_magic == MB1_BOOTLOADER_MAGIC) {
 		printk("mb: magic ok (multiboot1)\n");
 		info_v1(boot_info);
