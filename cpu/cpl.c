@@ -63,11 +63,14 @@ static bool run(struct cpu *cpu, uint64_t start)
 {
 	uc_err err;
 
+	/* The stub page is writable during the run only (cpu/tlbfill.c). */
 	cpu->stub_active = true;
 	cpu_flush_tlb(cpu);
+	cpu_flush_tlb_page(cpu, CPL_STUB_VA);
 	err = uc_emu_start(cpu->uc, start, CPL_STUB_VA + STUB_DONE, 0, 0);
 	cpu->stub_active = false;
 	cpu_flush_tlb(cpu);
+	cpu_flush_tlb_page(cpu, CPL_STUB_VA);
 	if (err != UC_ERR_OK)
 		snprintf(cpu->cpl_error, sizeof cpu->cpl_error, "CPL stub at %#llx failed: %s",
 			 (unsigned long long)start, uc_strerror(err));

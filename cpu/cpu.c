@@ -26,7 +26,7 @@ const char *cpu_strerror(enum cpu_err e)
 	return (unsigned)e < sizeof cpu_errors / sizeof cpu_errors[0] ? cpu_errors[e] : "?";
 }
 
-uint64_t cpu_get(struct cpu *cpu, int reg)
+uint64_t cpu_get_api(struct cpu *cpu, int reg)
 {
 	uint64_t v = 0;
 	uc_err err = uc_reg_read(cpu->uc, reg, &v);
@@ -60,7 +60,8 @@ void cpu_set_cr2(struct cpu *cpu, uint64_t cr2)
 void cpu_get_mmr(struct cpu *cpu, int reg, uc_x86_mmr *m)
 {
 	*m = (uc_x86_mmr){ 0 };
-	uc_reg_read(cpu->uc, reg, m);
+	if (!glue_env_mmr(&cpu->env, reg, m))
+		uc_reg_read(cpu->uc, reg, m);
 }
 
 void cpu_set_mmr(struct cpu *cpu, int reg, const uc_x86_mmr *m)
@@ -79,6 +80,14 @@ unsigned cpu_cpl(struct cpu *cpu)
 uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index)
 {
 	uc_x86_msr m = { .rid = index };
+	uint64_t v;
+	/*
+	 * In place: the MSRs cpu/glue_env.c found are ones the profile leaves to Unicorn, which
+	 * the virtualization layer never reports (cpu/virt.h), so the API would end in QEMU's
+	 * helper_rdmsr reading that field.
+	 */
+	if (glue_env_msr(&cpu->env, index, &v))
+		return v;
 	bool own = cpu->own_msr_access;
 	cpu->own_msr_access = true;
 	uc_reg_read(cpu->uc, UC_X86_REG_MSR, &m);
@@ -104,9 +113,43 @@ void cpu_mmu_regs(struct cpu *cpu, struct mmu_regs *r)
 	r->maxphyaddr = 46;
 }
 
+/*
+ * QEMU caches translations in its TLB and translated blocks, by linear address, in a jump cache
+ * that is looked up without translating. Its INVLPG drops both for one page; done for every page
+ * filled since the last flush, that is all a full flush drops: every TLB entry came through the
+ * fill hook, and every jump-cache entry was made by a lookup that went through the TLB since.
+ * A full flush clears each MMU index's table and the 32 KB jump cache, whatever they hold.
+ */
 void cpu_flush_tlb(struct cpu *cpu)
 {
-	uc_ctl_flush_tlb(cpu->uc);
+	if (!cpu->env.base || cpu->tlb_page_count > CPU_TLB_PAGES)
+		uc_ctl_flush_tlb(cpu->uc);
+	else
+		for (unsigned i = 0; i < cpu->tlb_page_count; i++)
+			glue_flush_page(cpu->env.base, cpu->tlb_pages[i]);
+	cpu->tlb_page_count = 0;
+}
+
+void cpu_flush_tlb_page(struct cpu *cpu, uint64_t va)
+{
+	if (cpu->env.base)
+		glue_flush_page(cpu->env.base, va & ~0xfffull);
+	else
+		uc_ctl_flush_tlb(cpu->uc);
+}
+
+void cpu_tlb_filled(struct cpu *cpu, uint64_t va)
+{
+	uint64_t page = va & ~0xfffull;
+	unsigned n = cpu->tlb_page_count;
+
+	for (unsigned i = 0; i < n && i < CPU_TLB_PAGES; i++)
+		if (cpu->tlb_pages[i] == page)
+			return;
+	if (n < CPU_TLB_PAGES)
+		cpu->tlb_pages[n] = page;
+	if (n <= CPU_TLB_PAGES)
+		cpu->tlb_page_count = n + 1;
 }
 
 void cpu_request_stop(struct cpu *cpu)
@@ -208,7 +251,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)
 
 	cpu->exc_pending = true;
 	cpu->exc_vector = (uint8_t)intno;
-	cpu->exc_error = glue_exc_take(uc, (uint8_t)intno, &cpu->exc_soft);
+	cpu->exc_error = glue_exc_take(&cpu->env, (uint8_t)intno, &cpu->exc_soft);
 	uc_emu_stop(uc);
 }
 
@@ -320,7 +363,7 @@ enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ra
 	    !cpl_init(cpu))
 		return CPU_ERR_UNICORN;
 	err = add_hooks(cpu);
-	if (err == CPU_OK && !glue_exc_check(cpu->uc, why, sizeof why)) {
+	if (err == CPU_OK && !glue_env_locate(cpu, why, sizeof why)) {
 		fprintf(stderr, "hvsim: %s\n", why);
 		return CPU_ERR_GLUE;
 	}

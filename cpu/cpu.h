@@ -13,6 +13,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/fault.h"
+#include "cpu/glue_env.h"
 #include "cpu/mmu.h"
 #include "cpu/phys.h"
 #include "cpu/virt.h"
@@ -53,12 +54,18 @@ enum cpu_stop {
 };
 
 #define CPU_EXC_HISTORY 8 /* the longest chain: benign, contributory, #PF, #PF, #DF, fault */
+/*
+ * Pages filled into Unicorn's TLB since the last flush. A flush of up to this many pages is done
+ * page by page (QEMU's INVLPG); more, and the whole TLB is flushed.
+ */
+#define CPU_TLB_PAGES 8
 
 struct icount_cache;
 struct cpu_profile;
 
 struct cpu {
 	uc_engine *uc;
+	struct glue_env env; /* QEMU's CPU state, read in place (cpu/glue_env.h) */
 	struct cpu_config cfg;
 	struct phys phys;
 	struct pt_mem ptmem;
@@ -114,6 +121,10 @@ struct cpu {
 	uint64_t walk_gla; /* the linear address a non-root guest walk translates */
 	bool walk_probe;
 
+	/* Linear pages in Unicorn's TLB: CPU_TLB_PAGES + 1 once more than that were filled. */
+	uint64_t tlb_pages[CPU_TLB_PAGES];
+	unsigned tlb_page_count;
+
 	struct icount_cache *icache;
 	uint64_t stats_fills, stats_faults, stats_events;
 	uc_hook hooks[16]; /* add_hooks() fills these in order */
@@ -129,8 +140,16 @@ void cpu_destroy(struct cpu *cpu);
 /* Run until something the platform must handle. */
 enum cpu_stop cpu_run(struct cpu *cpu);
 
-/* Register access (aborts on a Unicorn error: these cannot fail for valid register ids). */
-uint64_t cpu_get(struct cpu *cpu, int reg);
+/*
+ * Register access (aborts on a Unicorn error: these cannot fail for valid register ids).
+ * Reads come from QEMU's state in place where cpu/glue_env.c found the register.
+ */
+uint64_t cpu_get_api(struct cpu *cpu, int reg); /* always through uc_reg_read */
+static inline uint64_t cpu_get(struct cpu *cpu, int reg)
+{
+	uint64_t v;
+	return glue_env_reg(&cpu->env, reg, &v) ? v : cpu_get_api(cpu, reg);
+}
 void cpu_set(struct cpu *cpu, int reg, uint64_t value);
 void cpu_set_cr2(struct cpu *cpu, uint64_t cr2); /* never cpu_set(UC_X86_REG_CR2): see cpu.c */
 void cpu_get_mmr(struct cpu *cpu, int reg, uc_x86_mmr *m);
@@ -141,8 +160,15 @@ uint64_t cpu_rdmsr(struct cpu *cpu, uint32_t index);
 void cpu_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value);
 void cpu_mmu_regs(struct cpu *cpu, struct mmu_regs *r);
 
-/* Flush Unicorn's TLB (after hvsim changes translation state behind the guest's back). */
+/*
+ * Flush Unicorn's TLB (after hvsim changes translation state behind the guest's back): every
+ * cached translation and every translated-block lookup that depends on one.
+ */
 void cpu_flush_tlb(struct cpu *cpu);
+/* The same for the one page at 'va' only. */
+void cpu_flush_tlb_page(struct cpu *cpu, uint64_t va);
+/* The TLB-fill hook is filling the page at 'va' (cpu_flush_tlb must flush it). */
+void cpu_tlb_filled(struct cpu *cpu, uint64_t va);
 
 /*
  * Linear to host-physical as the CPU translates now: the guest's paging and, in non-root

@@ -9,16 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <unicorn/unicorn.h>
-
-/* Locate the state in this Unicorn's CPU context; false (with 'why') if it is not as expected. */
-bool glue_exc_check(uc_engine *uc, char *why, unsigned len);
+#include "cpu/glue_env.h"
 
 /*
  * From the UC_HOOK_INTR hook: QEMU raised 'vector' and hvsim takes it over. Returns the error
  * code QEMU computed and clears QEMU's exception in flight; '*is_int' says whether an INT n,
  * INT3 or INTO raised it (QEMU's exception_is_int: RIP is past the instruction).
  */
-uint32_t glue_exc_take(uc_engine *uc, uint8_t vector, bool *is_int);
+uint32_t glue_exc_take(const struct glue_env *g, uint8_t vector, bool *is_int);
 
 #endif

@@ -98,6 +98,11 @@ void helper_invlpg_x86_64(void *env, uint64_t addr)
 	real_invlpg(env, addr);
 }
 
+void glue_flush_page(void *env, uint64_t va)
+{
+	real_invlpg(env, va);
+}
+
 bool glue_virt_check(char *why, unsigned len)
 {
 	static const struct {

@@ -16,6 +16,9 @@ struct cpu;
 
 bool glue_virt_check(char *why, unsigned len);
 
+/* Flush one page from QEMU's TLB and jump cache, as INVLPG does (QEMU's own helper_invlpg). */
+void glue_flush_page(void *env, uint64_t va);
+
 /*
  * From inside an interposed helper: if 'ev' causes a VM exit, record it and unwind (does not
  * return); otherwise return.

@@ -146,28 +146,28 @@ void profile_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, struct cpui
 	feature_bits(p, leaf, subleaf, out);
 }
 
-/* MSRs Unicorn keeps for us (its helpers read and write them correctly). */
+/*
+ * MSRs Unicorn keeps for us (its helpers read and write them correctly). A switch, not a loop
+ * over ranges: every VM entry and exit reads and compares a handful of these.
+ */
 static bool unicorn_msr(uint32_t index)
 {
-	static const struct {
-		uint32_t first, last;
-	} ranges[] = {
-		{ 0x8b, 0x8b },		/* IA32_BIOS_SIGN_ID */
-		{ 0xfe, 0xfe },		/* IA32_MTRRCAP */
-		{ 0x174, 0x176 },	/* IA32_SYSENTER_CS/ESP/EIP */
-		{ 0x179, 0x17a },	/* IA32_MCG_CAP/STATUS */
-		{ 0x1a0, 0x1a0 },	/* IA32_MISC_ENABLE */
-		{ 0x200, 0x20f },	/* IA32_MTRR_PHYSBASE/MASK0..7 */
-		{ 0x250, 0x250 }, { 0x258, 0x259 }, { 0x268, 0x26f }, /* fixed MTRRs */
-		{ 0x277, 0x277 },	/* IA32_PAT */
-		{ 0x2ff, 0x2ff },	/* IA32_MTRR_DEF_TYPE */
-		{ 0xc0000080, 0xc0000084 }, /* EFER, STAR, LSTAR, CSTAR, FMASK */
-		{ 0xc0000100, 0xc0000103 }, /* FS_BASE, GS_BASE, KERNEL_GS_BASE, TSC_AUX */
-	};
-	for (unsigned i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
-		if (index >= ranges[i].first && index <= ranges[i].last)
-			return true;
-	return false;
+	switch (index) {
+	case 0x8b:			/* IA32_BIOS_SIGN_ID */
+	case 0xfe:			/* IA32_MTRRCAP */
+	case 0x174 ... 0x176:		/* IA32_SYSENTER_CS/ESP/EIP */
+	case 0x179 ... 0x17a:		/* IA32_MCG_CAP/STATUS */
+	case 0x1a0:			/* IA32_MISC_ENABLE */
+	case 0x200 ... 0x20f:		/* IA32_MTRR_PHYSBASE/MASK0..7 */
+	case 0x250: case 0x258 ... 0x259: case 0x268 ... 0x26f: /* fixed MTRRs */
+	case 0x277:			/* IA32_PAT */
+	case 0x2ff:			/* IA32_MTRR_DEF_TYPE */
+	case 0xc0000080 ... 0xc0000084:	/* EFER, STAR, LSTAR, CSTAR, FMASK */
+	case 0xc0000100 ... 0xc0000103:	/* FS_BASE, GS_BASE, KERNEL_GS_BASE, TSC_AUX */
+		return true;
+	default:
+		return false;
+	}
 }
 
 #define FEATURE_CONTROL_LOCK (1ull << 0)

@@ -102,17 +102,39 @@ void cpu_state_save(struct cpu *cpu, struct cpu_state *s)
 	s->sysenter_eip = cpu_rdmsr(cpu, MSR_SYSENTER_EIP);
 }
 
-static void load_table_seg(struct cpu *cpu, enum cpu_seg s, const struct cpu_seg_state *in)
-{
-	uc_x86_mmr m = { .selector = in->selector, .base = in->base, .limit = in->limit,
-			 .flags = (in->ar & SEG_AR_UNUSABLE) ? 0 : flags_of_ar(in->ar) };
-	cpu_set_mmr(cpu, seg_regs[s], &m);
-}
-
 static void set_if_changed(struct cpu *cpu, int reg, uint64_t value)
 {
 	if (cpu_get(cpu, reg) != value)
 		cpu_set(cpu, reg, value);
+}
+
+/* GDTR and IDTR hold a base and a 16-bit limit (SDM Vol. 3, 2.4.1); LDTR and TR a segment. */
+static void set_mmr_if_changed(struct cpu *cpu, int reg, const uc_x86_mmr *m)
+{
+	bool table = reg == UC_X86_REG_GDTR || reg == UC_X86_REG_IDTR;
+	uc_x86_mmr cur;
+
+	cpu_get_mmr(cpu, reg, &cur);
+	if (cur.base != m->base || (uint16_t)cur.limit != (uint16_t)m->limit ||
+	    (!table && (cur.limit != m->limit || cur.selector != m->selector || cur.flags != m->flags)))
+		cpu_set_mmr(cpu, reg, m);
+}
+
+static void load_table_seg(struct cpu *cpu, enum cpu_seg s, const struct cpu_seg_state *in)
+{
+	uc_x86_mmr m = { .selector = in->selector, .base = in->base, .limit = in->limit,
+			 .flags = (in->ar & SEG_AR_UNUSABLE) ? 0 : flags_of_ar(in->ar) };
+	set_mmr_if_changed(cpu, seg_regs[s], &m);
+}
+
+/*
+ * Writing an MSR its current value changes nothing (QEMU's helper_wrmsr stores it; for EFER it
+ * recomputes hflags from the same bits), and each write is a trip through the interposed helper.
+ */
+static void wrmsr_if_changed(struct cpu *cpu, uint32_t index, uint64_t value)
+{
+	if (cpu_rdmsr(cpu, index) != value)
+		cpu_wrmsr(cpu, index, value);
 }
 
 bool cpu_state_load(struct cpu *cpu, const struct cpu_state *s)
@@ -121,18 +143,18 @@ bool cpu_state_load(struct cpu *cpu, const struct cpu_state *s)
 	uc_x86_mmr idtr = { .base = s->idtr_base, .limit = s->idtr_limit };
 	unsigned cpl = (s->seg[SEG_CS].ar >> 5) & 3;
 
-	cpu_wrmsr(cpu, MSR_EFER, s->efer);
+	wrmsr_if_changed(cpu, MSR_EFER, s->efer);
 	/* Unchanged control registers are not rewritten: a CR3 write alone flushes QEMU's TLB. */
 	set_if_changed(cpu, UC_X86_REG_CR0, s->cr0);
 	set_if_changed(cpu, UC_X86_REG_CR4, s->cr4);
 	set_if_changed(cpu, UC_X86_REG_CR3, s->cr3);
-	cpu_set(cpu, UC_X86_REG_DR7, s->dr7);
-	cpu_wrmsr(cpu, MSR_PAT, s->pat);
-	cpu_wrmsr(cpu, MSR_SYSENTER_CS, s->sysenter_cs);
-	cpu_wrmsr(cpu, MSR_SYSENTER_ESP, s->sysenter_esp);
-	cpu_wrmsr(cpu, MSR_SYSENTER_EIP, s->sysenter_eip);
-	cpu_set_mmr(cpu, UC_X86_REG_GDTR, &gdtr);
-	cpu_set_mmr(cpu, UC_X86_REG_IDTR, &idtr);
+	set_if_changed(cpu, UC_X86_REG_DR7, s->dr7);
+	wrmsr_if_changed(cpu, MSR_PAT, s->pat);
+	wrmsr_if_changed(cpu, MSR_SYSENTER_CS, s->sysenter_cs);
+	wrmsr_if_changed(cpu, MSR_SYSENTER_ESP, s->sysenter_esp);
+	wrmsr_if_changed(cpu, MSR_SYSENTER_EIP, s->sysenter_eip);
+	set_mmr_if_changed(cpu, UC_X86_REG_GDTR, &gdtr);
+	set_mmr_if_changed(cpu, UC_X86_REG_IDTR, &idtr);
 	load_table_seg(cpu, SEG_LDTR, &s->seg[SEG_LDTR]);
 	load_table_seg(cpu, SEG_TR, &s->seg[SEG_TR]);
 
@@ -146,10 +168,9 @@ bool cpu_state_load(struct cpu *cpu, const struct cpu_state *s)
 	}
 	static const enum cpu_seg data[] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
 	for (unsigned i = 0; i < sizeof data / sizeof data[0]; i++)
-		if (cpu_get(cpu, seg_regs[data[i]]) != s->seg[data[i]].selector)
-			cpu_set(cpu, seg_regs[data[i]], s->seg[data[i]].selector);
-	cpu_set(cpu, UC_X86_REG_FS_BASE, s->seg[SEG_FS].base);
-	cpu_set(cpu, UC_X86_REG_GS_BASE, s->seg[SEG_GS].base);
+		set_if_changed(cpu, seg_regs[data[i]], s->seg[data[i]].selector);
+	set_if_changed(cpu, UC_X86_REG_FS_BASE, s->seg[SEG_FS].base);
+	set_if_changed(cpu, UC_X86_REG_GS_BASE, s->seg[SEG_GS].base);
 	cpu_flush_tlb(cpu);
 	return true;
 }

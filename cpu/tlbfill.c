@@ -29,13 +29,17 @@ static bool system_table_page(struct cpu *cpu, uint64_t va)
 	return false;
 }
 
+static bool rflags_ac(struct cpu *cpu)
+{
+	return cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_AC;
+}
+
 void tlbfill_classify(struct cpu *cpu, struct mmu_req *req, int mmu_idx, bool smap)
 {
 	unsigned cpl = cpu_cpl(cpu);
-	bool ac = cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_AC;
 
 	if (mmu_idx == GLUE_IDX_UNKNOWN)
-		mmu_idx = cpl == 3 ? GLUE_IDX_USER : ac ? GLUE_IDX_KNOSMAP : GLUE_IDX_KSMAP;
+		mmu_idx = cpl == 3 ? GLUE_IDX_USER : rflags_ac(cpu) ? GLUE_IDX_KNOSMAP : GLUE_IDX_KSMAP;
 	req->user = false;
 	req->implicit = false;
 	req->ac = false;
@@ -44,15 +48,15 @@ void tlbfill_classify(struct cpu *cpu, struct mmu_req *req, int mmu_idx, bool sm
 		req->user = true;
 		return;
 	/*
-	 * At CPL < 3 "implicit" matters only to SMAP, so the four table registers are read only
-	 * when CR4.SMAP is set (this runs on every TLB miss).
+	 * At CPL < 3 "implicit" and AC matter only to SMAP, so the four table registers and
+	 * RFLAGS are read only when CR4.SMAP is set (this runs on every TLB miss).
 	 */
 	case GLUE_IDX_KSMAP:
 		req->implicit = cpl == 3 || (smap && system_table_page(cpu, req->va));
 		return;
 	default:
 		req->implicit = cpl == 3 || (smap && system_table_page(cpu, req->va));
-		req->ac = cpl < 3 && ac;
+		req->ac = cpl < 3 && smap && rflags_ac(cpu);
 		return;
 	}
 }
@@ -84,12 +88,14 @@ bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 		 * The top page of the linear address space belongs to hvsim: the CPL stubs run
 		 * there, and Unicorn 2.1.1 probes an instruction fetch at -2 whenever a run stops
 		 * (refusing it turns a clean stop into UC_ERR_EXCEPTION). Outside a stub run the
-		 * page is read/execute only.
+		 * page is read/execute only. No paging structure maps it, so the architectural
+		 * flushes leave it in the TLB; cpu/cpl.c flushes it when the permissions change.
 		 */
 		e->paddr = CPL_STUB_PA;
 		e->perms = cpu->stub_active ? UC_PROT_ALL : UC_PROT_READ | UC_PROT_EXEC;
 		return true;
 	}
+	cpu_tlb_filled(cpu, va);
 	cpu_mmu_regs(cpu, &regs);
 	tlbfill_classify(cpu, &req, glue_mmu_idx(), regs.cr4 & CR4_SMAP);
 	if (!cpu_translate(cpu, &regs, &req, &r, &f)) {

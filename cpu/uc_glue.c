@@ -26,6 +26,7 @@ static __thread struct cpu *current;
 static __thread int current_idx = GLUE_IDX_UNKNOWN;
 static __thread uint64_t current_addr;
 static __thread bool current_addr_valid;
+static __thread void *seen_env;
 
 /* Exported replacements: prototypes so -Wmissing-prototypes stays quiet. */
 bool unicorn_fill_tlb_x86_64(void *cs, uint64_t addr, int size, int rw, int mmu_idx, bool probe,
@@ -56,6 +57,7 @@ void helper_rdmsr_x86_64(void *env)
 	uint32_t index = (uint32_t)cpu_get(cpu, UC_X86_REG_RCX);
 	uint64_t value;
 
+	seen_env = env;
 	glue_virt_exit(env, (struct virt_event){ .kind = VIRT_RDMSR, .msr.index = index },
 		       (uintptr_t)__builtin_return_address(0));
 	switch (profile_rdmsr(cpu, index, &value)) {
@@ -176,6 +178,13 @@ void glue_leave(void)
 struct cpu *glue_cpu(void)
 {
 	return current;
+}
+
+void *glue_env_seen(struct cpu *cpu)
+{
+	seen_env = NULL;
+	cpu_rdmsr(cpu, MSR_EFER); /* through the API while cpu->env is not located yet */
+	return seen_env;
 }
 
 void glue_raise(void *env, int vector, uintptr_t retaddr)

@@ -117,7 +117,10 @@ struct virt_ops {
 	 * fixed to 1 or sets one fixed to 0 (SDM Vol. 3, 24.8: #GP). Outside VMX operation: true.
 	 */
 	bool (*cr_allowed)(struct cpu *cpu, unsigned cr, uint64_t value);
-	/* MSRs the layer reports (VMX capability MSRs); false: not one of them. */
+	/*
+	 * MSRs the layer reports (VMX capability MSRs); false: not one of them. Never one the
+	 * CPU profile leaves to Unicorn (cpu/profile.c): cpu_rdmsr reads those in place.
+	 */
 	bool (*rdmsr)(struct cpu *cpu, uint32_t index, uint64_t *value);
 };
 

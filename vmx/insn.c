@@ -147,7 +147,7 @@ static enum virt_insn do_vmxon(struct vmx *v, const struct vmx_insn *in, struct 
 	}
 	v->on = true;
 	v->vmxon_ptr = ptr;
-	v->vmcs = VMCS_NONE;
+	vmx_set_vmcs(v, VMCS_NONE);
 	vmx_succeed(v);
 	return done(v, in);
 }
@@ -155,7 +155,7 @@ static enum virt_insn do_vmxon(struct vmx *v, const struct vmx_insn *in, struct 
 static enum virt_insn do_vmxoff(struct vmx *v, const struct vmx_insn *in)
 {
 	v->on = false;
-	v->vmcs = VMCS_NONE;
+	vmx_set_vmcs(v, VMCS_NONE);
 	vmx_succeed(v);
 	return done(v, in);
 }
@@ -174,7 +174,7 @@ static enum virt_insn do_vmclear(struct vmx *v, const struct vmx_insn *in, struc
 		/* The VMCS data is always in memory in hvsim: only the launch state changes. */
 		vmcs_write32_at(&v->cpu->phys, ptr + VMCS_OFF_LAUNCHED, 0);
 		if (ptr == v->vmcs)
-			v->vmcs = VMCS_NONE;
+			vmx_set_vmcs(v, VMCS_NONE);
 		vmx_succeed(v);
 	}
 	return done(v, in);
@@ -193,7 +193,7 @@ static enum virt_insn do_vmptrld(struct vmx *v, const struct vmx_insn *in, struc
 	else if (region_revision(v, ptr) != VMX_REVISION) /* bit 31: no VMCS shadowing */
 		vmx_fail(v, VMXERR_VMPTRLD_BAD_REVISION);
 	else {
-		v->vmcs = ptr;
+		vmx_set_vmcs(v, ptr);
 		vmx_succeed(v);
 	}
 	return done(v, in);

@@ -14,14 +14,22 @@ static inline struct vmx *vmx_of(struct cpu *cpu)
 	return cpu->virt_opaque;
 }
 
+/* Make 'ptr' (or VMCS_NONE) the current-VMCS pointer (vmx/vmcs.c). */
+void vmx_set_vmcs(struct vmx *v, uint64_t ptr);
+
 static inline uint64_t vmcs_get(struct vmx *v, enum vmcs_field f)
 {
+	if (v->vmcs_fields)
+		return vmcs_load(v->vmcs_fields, f);
 	return vmcs_read(&v->cpu->phys, v->vmcs, f);
 }
 
 static inline void vmcs_set(struct vmx *v, enum vmcs_field f, uint64_t value)
 {
-	vmcs_write(&v->cpu->phys, v->vmcs, f, value);
+	if (v->vmcs_fields)
+		vmcs_store(v->vmcs_fields, f, value);
+	else
+		vmcs_write(&v->cpu->phys, v->vmcs, f, value);
 }
 
 /* The guest-state fields of each segment register (SDM Appendix B), indexed by enum cpu_seg. */

@@ -53,18 +53,6 @@ unsigned vmcs_max_index(void)
 	return max;
 }
 
-uint64_t vmcs_width_mask(enum vmcs_field f)
-{
-	switch (vmcs_fields[f].width) {
-	case W16:
-		return 0xffff;
-	case W32:
-		return 0xffffffffu;
-	default:
-		return ~0ull;
-	}
-}
-
 static uint64_t field_pa(uint64_t vmcs, enum vmcs_field f)
 {
 	return vmcs + VMCS_OFF_FIELDS + 8ull * f;
@@ -78,6 +66,17 @@ uint64_t vmcs_read(const struct phys *p, uint64_t vmcs, enum vmcs_field f)
 void vmcs_write(struct phys *p, uint64_t vmcs, enum vmcs_field f, uint64_t value)
 {
 	phys_write64(p, field_pa(vmcs, f), value & vmcs_width_mask(f));
+}
+
+uint8_t *vmcs_fields_host(const struct phys *p, uint64_t vmcs)
+{
+	return phys_host(p, vmcs + VMCS_OFF_FIELDS, 8ull * VMCS_FIELD_COUNT);
+}
+
+void vmx_set_vmcs(struct vmx *v, uint64_t ptr)
+{
+	v->vmcs = ptr;
+	v->vmcs_fields = ptr == VMCS_NONE ? NULL : vmcs_fields_host(&v->cpu->phys, ptr);
 }
 
 uint32_t vmcs_read32_at(const struct phys *p, uint64_t pa)

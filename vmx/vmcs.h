@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cpu/phys.h"
 
@@ -49,11 +50,34 @@ bool vmcs_lookup(uint64_t encoding, enum vmcs_field *f, bool *high);
 /* The highest index (bits 9:1) any supported encoding uses, for IA32_VMX_VMCS_ENUM. */
 unsigned vmcs_max_index(void);
 
+/* Width mask of a field (natural width is 64 bits on a 64-bit CPU). */
+static inline uint64_t vmcs_width_mask(enum vmcs_field f)
+{
+	static const uint64_t mask[] = { [W16] = 0xffff, [W64] = ~0ull, [W32] = 0xffffffffu,
+					 [NATURAL] = ~0ull };
+	return mask[vmcs_fields[f].width];
+}
+
 /* Field values in the region at 'vmcs' (host-physical), masked to the field's width. */
 uint64_t vmcs_read(const struct phys *p, uint64_t vmcs, enum vmcs_field f);
 void vmcs_write(struct phys *p, uint64_t vmcs, enum vmcs_field f, uint64_t value);
-/* Width mask of a field (natural width is 64 bits on a 64-bit CPU). */
-uint64_t vmcs_width_mask(enum vmcs_field f);
+
+/*
+ * The same through the host address of the region's fields (VMREAD/VMWRITE and every VM entry
+ * and exit access dozens of fields; the region's RAM does not move).
+ */
+uint8_t *vmcs_fields_host(const struct phys *p, uint64_t vmcs);
+static inline uint64_t vmcs_load(const uint8_t *fields, enum vmcs_field f)
+{
+	uint64_t v;
+	memcpy(&v, fields + 8u * f, sizeof v);
+	return v & vmcs_width_mask(f);
+}
+static inline void vmcs_store(uint8_t *fields, enum vmcs_field f, uint64_t value)
+{
+	value &= vmcs_width_mask(f);
+	memcpy(fields + 8u * f, &value, sizeof value);
+}
 
 uint32_t vmcs_read32_at(const struct phys *p, uint64_t pa);
 void vmcs_write32_at(struct phys *p, uint64_t pa, uint32_t v);

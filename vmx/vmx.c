@@ -46,7 +46,7 @@ void vmx_attach(struct vmx *v, struct cpu *cpu)
 {
 	memset(v, 0, sizeof *v);
 	v->cpu = cpu;
-	v->vmcs = VMCS_NONE;
+	vmx_set_vmcs(v, VMCS_NONE);
 	v->preempt_deadline = UINT64_MAX;
 	vmx_caps_ept(cpu->profile, &v->ept_caps);
 	cpu->virt = &vmx_ops;

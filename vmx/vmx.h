@@ -67,7 +67,8 @@ struct vmx {
 	struct cpu *cpu;
 	bool on;             /* in VMX operation (after VMXON) */
 	uint64_t vmxon_ptr;
-	uint64_t vmcs;       /* current-VMCS pointer, or VMCS_NONE */
+	uint64_t vmcs;       /* current-VMCS pointer, or VMCS_NONE (set by vmx_set_vmcs) */
+	uint8_t *vmcs_fields; /* its fields in host memory; NULL: none, or not all in RAM */
 	struct ept_caps ept_caps;
 	struct ept_ctx ept;  /* the running guest's EPT (valid in non-root with EPT on) */
 	bool ept_on;
