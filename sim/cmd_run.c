@@ -49,28 +49,6 @@ static void run_usage(FILE *f)
 		MB_MODULES_MAX, MB_MODULE_STRING_MAX);
 }
 
-static bool parse_log(const char *s, unsigned *log)
-{
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} names[] = { { "faults", CPU_LOG_FAULTS }, { "events", CPU_LOG_EVENTS }, { "vmx", CPU_LOG_VMX } };
-	char buf[128];
-
-	if (strlen(s) >= sizeof buf)
-		return false;
-	strcpy(buf, s);
-	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		unsigned i;
-		for (i = 0; i < sizeof names / sizeof names[0] && strcmp(tok, names[i].name); i++)
-			;
-		if (i == sizeof names / sizeof names[0])
-			return false;
-		*log |= names[i].bit;
-	}
-	return true;
-}
-
 enum { OPT_SERIAL = 256, OPT_CMDLINE, OPT_MODULE, OPT_CPU, OPT_LOG, OPT_LOG_FILE, OPT_MAX_INSNS, OPT_EXIT_CODE, OPT_HASH };
 
 int cmd_run(int argc, char **argv)
@@ -121,7 +99,7 @@ int cmd_run(int argc, char **argv)
 			cfg.profile = optarg;
 			break;
 		case OPT_LOG:
-			if (!parse_log(optarg, &cfg.log))
+			if (!parse_log_list(optarg, &cfg.log))
 				return usage_error("run", "--log '%s': expected a list of faults, events, vmx", optarg);
 			break;
 		case OPT_LOG_FILE:
