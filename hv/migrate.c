@@ -144,6 +144,14 @@ static bool todo_next(struct vm *vm, struct migration *m, uint64_t *gfn)
 	return false;
 }
 
+static bool todo_pending(const struct vm *vm, const struct migration *m)
+{
+	for (uint64_t w = m->cursor / 64; w < words(vm); w++)
+		if (m->todo[w])
+			return true;
+	return false;
+}
+
 static void start(struct vm *vm, struct migration *m)
 {
 	printf("@mig begin tracker=%s guest=%s pages=%lu bandwidth=%lu max_rounds=%lu threshold=%lu\n",
@@ -230,10 +238,8 @@ void migrate_tick(struct vm *vm)
 		send_page(vm, m, gfn);
 		m->credit -= PAGE_SIZE;
 	}
-	if (!todo_next(vm, m, &gfn))
+	if (!todo_pending(vm, m))
 		round_end(vm, m);
-	else
-		bitmap_set(m->todo, gfn); /* peeked: put it back */
 }
 
 void migrate_finish(struct vm *vm, int result)

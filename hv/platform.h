@@ -9,6 +9,11 @@
 
 #include "hv.h"
 
+/* The PC's ports hv drives itself and emulates for VMX guests. */
+#define PC_COM1 0x3f8
+#define PC_COM1_LSR (PC_COM1 + 5)
+#define PC_DEBUG_EXIT_PORT 0xf4
+
 #define BOOT_MAX_REGIONS 32
 #define BOOT_MAX_MODULES 8
 

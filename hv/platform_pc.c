@@ -3,7 +3,6 @@
 
 #include "arch/x86.h"
 
-#define COM1 0x3f8
 #define UART_THR 0
 #define UART_IER 1
 #define UART_FCR 2
@@ -15,30 +14,29 @@
 #define LCR_DLAB 0x80
 #define LCR_8N1 0x03
 #define LSR_THRE 0x20
-#define DEBUG_EXIT_PORT 0xf4
 
 /* 115200 8N1, FIFOs on, interrupts off (PC16550D data sheet, register summary). */
 void platform_console_init(void)
 {
-	outb(COM1 + UART_IER, 0);
-	outb(COM1 + UART_LCR, LCR_DLAB);
-	outb(COM1 + UART_DLL, 1);
-	outb(COM1 + UART_DLM, 0);
-	outb(COM1 + UART_LCR, LCR_8N1);
-	outb(COM1 + UART_FCR, 0x07);
-	outb(COM1 + UART_MCR, 0x03);
+	outb(PC_COM1 + UART_IER, 0);
+	outb(PC_COM1 + UART_LCR, LCR_DLAB);
+	outb(PC_COM1 + UART_DLL, 1);
+	outb(PC_COM1 + UART_DLM, 0);
+	outb(PC_COM1 + UART_LCR, LCR_8N1);
+	outb(PC_COM1 + UART_FCR, 0x07);
+	outb(PC_COM1 + UART_MCR, 0x03);
 }
 
 void platform_console_putc(char c)
 {
-	for (unsigned spin = 0; !(inb(COM1 + UART_LSR) & LSR_THRE) && spin < 100000; spin++)
+	for (unsigned spin = 0; !(inb(PC_COM1 + UART_LSR) & LSR_THRE) && spin < 100000; spin++)
 		;
-	outb(COM1 + UART_THR, (uint8_t)c);
+	outb(PC_COM1 + UART_THR, (uint8_t)c);
 }
 
 void platform_exit(unsigned code)
 {
-	outl(DEBUG_EXIT_PORT, code);
+	outl(PC_DEBUG_EXIT_PORT, code);
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }

@@ -30,8 +30,7 @@ void vm_move_vcpu(struct vm *from, struct vm *to)
 	if (!vcpu_init(to->vcpu, &to->mem, 0, false))
 		panic("cannot make the destination's VMCS current");
 	for (unsigned i = 0; i < ARRAY_SIZE(guest_fields); i++)
-		if (vmwrite(guest_fields[i], values[i]) != VMX_OK)
-			panic("VMWRITE 0x%x failed", guest_fields[i]);
+		vmw(guest_fields[i], values[i]);
 	to->vcpu->gprs = from->vcpu->gprs;
 	to->vcpu->launched = false;
 	vm_set_eptp(to, false);

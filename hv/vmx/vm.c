@@ -10,21 +10,13 @@
 #include "logdirty.h"
 #include "migrate.h"
 #include "mm/mm.h"
+#include "platform.h"
 
-#define COM1 0x3f8
-#define COM1_LSR (COM1 + 5)
 #define LSR_IDLE 0x60 /* transmitter empty: writes never wait */
-#define DEBUG_EXIT_PORT 0xf4
 
 uint64_t vm_enter(struct gprs *g, uint64_t launched);
 
 typedef void (*exit_handler)(struct vm *vm);
-
-static void vmw(uint64_t field, uint64_t value)
-{
-	if (vmwrite(field, value) != VMX_OK)
-		panic("VMWRITE 0x%lx failed", field);
-}
 
 static void skip_instruction(void)
 {
@@ -61,13 +53,13 @@ static void exit_io(struct vm *vm)
 	if (string)
 		domain_crash(vm->dom, "string I/O is not emulated");
 	if (in) {
-		uint64_t v = port == COM1_LSR ? LSR_IDLE : 0xffffffffu;
+		uint64_t v = port == PC_COM1_LSR ? LSR_IDLE : 0xffffffffu;
 		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
 		g->rax = size == 4 ? v & mask : (g->rax & ~mask) | (v & mask);
-	} else if (port == COM1) {
+	} else if (port == PC_COM1) {
 		char c = (char)g->rax;
 		domain_console(vm->dom, &c, 1);
-	} else if (port == DEBUG_EXIT_PORT) {
+	} else if (port == PC_DEBUG_EXIT_PORT) {
 		uint32_t v = (uint32_t)g->rax;
 		domain_end(vm->dom, v <= HV_RESULT_SKIP ? (int)v : HV_RESULT_FAILURE);
 	}

@@ -55,6 +55,8 @@ struct vm {
 bool vmx_available(void);
 bool vmx_init(void);
 bool vmx_has_pml(void);
+/* VMWRITE to the current VMCS; a failure is hv's bug: panic with the VM-instruction error. */
+void vmw(uint64_t field, uint64_t value);
 bool vmx_has_ept_ad(void);
 /* A fresh VMCS for v, made current: host state, controls and (if asked) the boot guest state. */
 bool vcpu_init(struct vcpu *v, const struct gmem *m, uint64_t entry, bool guest_state);

@@ -55,7 +55,7 @@ static uint32_t adjust(uint32_t msr, uint32_t want)
 	return (want | (uint32_t)caps) & (uint32_t)(caps >> 32);
 }
 
-static void vmw(uint64_t field, uint64_t value)
+void vmw(uint64_t field, uint64_t value)
 {
 	if (vmwrite(field, value) != VMX_OK)
 		panic("VMWRITE 0x%lx failed (error %lu)", field, vmreadz(VM_INSTRUCTION_ERROR));
