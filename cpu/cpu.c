@@ -138,6 +138,15 @@ void cpu_flush_tlb_page(struct cpu *cpu, uint64_t va)
 		uc_ctl_flush_tlb(cpu->uc);
 }
 
+void cpu_set_nonroot(struct cpu *cpu, bool nonroot)
+{
+	if (nonroot && !cpu->nonroot)
+		cpu->nonroot_since = cpu->vtime;
+	else if (!nonroot && cpu->nonroot)
+		cpu->guest_time_before += cpu->vtime - cpu->nonroot_since;
+	cpu->nonroot = nonroot;
+}
+
 void cpu_tlb_filled(struct cpu *cpu, uint64_t va)
 {
 	uint64_t page = va & ~0xfffull;
@@ -242,6 +251,7 @@ static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 		uc_emu_stop(uc);
 		return;
 	}
+	cpu->block_vtime = cpu->vtime;
 	cpu->vtime += icount_lookup(cpu, cpu->icache, pc, size);
 }
 

@@ -14,6 +14,7 @@
 
 #include "cpu/fault.h"
 #include "cpu/glue_env.h"
+#include "cpu/guest_hooks.h"
 #include "cpu/mmu.h"
 #include "cpu/phys.h"
 #include "cpu/virt.h"
@@ -73,6 +74,7 @@ struct cpu {
 	const struct cpu_profile *profile;
 
 	uint64_t vtime;    /* retired guest instructions: the only clock the guest sees */
+	uint64_t block_vtime; /* vtime when the running translated block began */
 	uint64_t deadline; /* vtime at which cpu_run must look at timers and budget */
 	uint64_t budget;   /* stop when vtime reaches it; 0: unlimited */
 
@@ -105,7 +107,11 @@ struct cpu {
 	/* The virtualization layer (vmx/), if any, and whether the CPU is in VMX non-root operation. */
 	const struct virt_ops *virt;
 	void *virt_opaque;
-	bool nonroot;
+	bool nonroot;      /* change it with cpu_set_nonroot only: guest time depends on it */
+	uint64_t guest_time_before; /* vtime spent in non-root operation before the current stay */
+	uint64_t nonroot_since;     /* vtime when the current stay began */
+	const struct cpu_tap *tap;         /* guest_hooks.h; NULL: none */
+	const struct cpu_standin *standin; /* guest_hooks.h; NULL: guests execute */
 	uint64_t tsc_offset_guest; /* added to the TSC in non-root ("use TSC offsetting") */
 	/*
 	 * Guest instructions are executing (inside cpu_run's uc_emu_start), and hvsim is not itself
@@ -124,6 +130,12 @@ struct cpu {
 	/* Linear pages in Unicorn's TLB: CPU_TLB_PAGES + 1 once more than that were filled. */
 	uint64_t tlb_pages[CPU_TLB_PAGES];
 	unsigned tlb_page_count;
+	/*
+	 * Bumped whenever guest-physical mappings (EPT translations, SDM Vol. 3, 29.4.1) cached
+	 * outside Unicorn must go: INVEPT, and a VM entry with another EPTP. VM entries and exits
+	 * keep them (29.4.3.1), unlike the linear and combined mappings in Unicorn's TLB.
+	 */
+	uint64_t gpa_gen;
 
 	struct icount_cache *icache;
 	uint64_t stats_fills, stats_faults, stats_events;
@@ -136,6 +148,16 @@ const char *cpu_strerror(enum cpu_err e);
 
 enum cpu_err cpu_init(struct cpu *cpu, const struct cpu_config *cfg, uint8_t *ram);
 void cpu_destroy(struct cpu *cpu);
+
+/*
+ * Guest time: virtual time spent in VMX non-root operation. Traces are recorded and replayed in
+ * it, so that the hypervisor's own instructions do not move a guest's writes.
+ */
+static inline uint64_t cpu_guest_time(const struct cpu *cpu)
+{
+	return cpu->guest_time_before + (cpu->nonroot ? cpu->vtime - cpu->nonroot_since : 0);
+}
+void cpu_set_nonroot(struct cpu *cpu, bool nonroot);
 
 /* Run until something the platform must handle. */
 enum cpu_stop cpu_run(struct cpu *cpu);

@@ -185,8 +185,44 @@ static uint64_t next_deadline(struct cpu *cpu)
 		uint64_t v = cpu->virt->deadline(cpu);
 		if (v < d)
 			d = v;
+		if (cpu->tap) {
+			uint64_t now = cpu_guest_time(cpu), at = cpu->tap->next_rearm(cpu->tap->opaque);
+			v = at > now ? cpu->vtime + (at - now) : cpu->vtime;
+			if (v < d)
+				d = v;
+		}
 	}
 	return d;
+}
+
+/* A tap's quantum ended: flush, so each page's first write in the next one fills again. */
+static void tap_boundary(struct cpu *cpu)
+{
+	uint64_t now = cpu_guest_time(cpu);
+
+	if (now < cpu->tap->next_rearm(cpu->tap->opaque))
+		return;
+	cpu_flush_tlb(cpu);
+	cpu->tap->rearm(cpu->tap->opaque, now);
+}
+
+/* Non-root with a stand-in: it makes the guest's progress instead of Unicorn. */
+static bool standin_step(struct cpu *cpu, enum cpu_stop *stop)
+{
+	struct virt_event ev;
+
+	switch (cpu->standin->run(cpu->standin->opaque, cpu, cpu->deadline, &ev)) {
+	case STANDIN_RAN:
+		return true;
+	case STANDIN_EXIT:
+		return vm_exit(cpu, &ev, stop);
+	case STANDIN_STOP:
+		*stop = CPU_STOP_REQUEST;
+		return false;
+	default:
+		*stop = CPU_STOP_ERROR;
+		return false;
+	}
 }
 
 /*
@@ -345,8 +381,15 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 			return CPU_STOP_BUDGET;
 		if (!service_interrupts(cpu, &step, &stop))
 			return stop;
+		if (cpu->nonroot && cpu->tap)
+			tap_boundary(cpu);
 		rip = cpu_get(cpu, UC_X86_REG_RIP);
 		cpu->deadline = next_deadline(cpu);
+		if (cpu->nonroot && cpu->standin) {
+			if (!standin_step(cpu, &stop))
+				return stop;
+			continue;
+		}
 		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = cpu->syscall_pending = false;
 		cpu->stop_requested = false;
 

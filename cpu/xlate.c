@@ -6,6 +6,17 @@
  */
 #include "cpu/cpu.h"
 
+/*
+ * When a tapped access happened, in guest time: vtime counts a block's instructions when it
+ * begins, so its accesses are dated to that beginning. Every block that begins before a tap's
+ * quantum end then belongs to that quantum, and the run loop's flush comes right after it.
+ */
+static uint64_t tap_time(const struct cpu *cpu)
+{
+	uint64_t start = cpu->block_vtime > cpu->nonroot_since ? cpu->block_vtime : cpu->nonroot_since;
+	return cpu->guest_time_before + (start - cpu->nonroot_since);
+}
+
 static bool entry_translate(void *opaque, uint64_t gpa, bool write, uint64_t *pa)
 {
 	struct cpu *cpu = opaque;
@@ -16,6 +27,8 @@ static bool entry_translate(void *opaque, uint64_t gpa, bool write, uint64_t *pa
 
 	if (!cpu->virt->translate(cpu, &a, &g))
 		return false;
+	if (cpu->tap && !a.probe)
+		cpu->tap->access(cpu->tap->opaque, gpa, !write, tap_time(cpu));
 	*pa = g.hpa;
 	return true;
 }
@@ -45,6 +58,13 @@ bool cpu_translate(struct cpu *cpu, const struct mmu_regs *regs, const struct mm
 	}
 	out->pa = g.hpa;
 	out->prot &= g.prot;
+	if (cpu->tap) {
+		/* A page filled for reading must come back here when it is first written. */
+		if (req->access == MMU_WRITE)
+			cpu->tap->access(cpu->tap->opaque, a.gpa, false, tap_time(cpu));
+		else
+			out->prot &= ~MMU_PROT_W;
+	}
 	return true;
 }
 

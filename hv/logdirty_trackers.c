@@ -1,7 +1,6 @@
 /* The three trackers (logdirty.h), each a few operations on EPT leaves and VMCS fields. */
 #include "logdirty.h"
 
-#define PML_ENTRIES 512
 
 static void leaves_clear(struct vm *vm, uint64_t bits)
 {
@@ -31,25 +30,26 @@ static void proc2_update(uint32_t set, uint32_t clear)
 /* ---- PML (SDM Vol. 3, 29.3.6) ---- */
 
 /*
- * The log fills downwards from entry 511; the index names the next free entry and wraps from 0
- * to 0xFFFF once the log is full. Entries above the index are valid: drain them and start over.
+ * The log fills downwards from the index software loads (511 uses the whole page; a lower one
+ * makes a smaller log); the index names the next free entry and wraps from 0 to 0xFFFF once the
+ * log is full (SDM Vol. 3, 29.3.6). Entries above the index are valid: drain them, start over.
  */
 static void pml_drain(struct vm *vm)
 {
-	uint64_t index = vmreadz(PML_INDEX) & 0xffff;
+	uint64_t index = vmreadz(PML_INDEX) & 0xffff, top = vm->pml_entries - 1;
 
-	for (uint64_t i = index >= PML_ENTRIES ? 0 : index + 1; i < PML_ENTRIES; i++) {
+	for (uint64_t i = index > top ? 0 : index + 1; i <= top; i++) {
 		uint64_t gfn = vm->vcpu->pml[i] >> PAGE_SHIFT;
 		if (gfn < vm->mem.npages)
 			bitmap_set(vm->dirty, gfn);
 	}
-	vmwrite(PML_INDEX, PML_ENTRIES - 1);
+	vmwrite(PML_INDEX, top);
 }
 
 static void pml_enable(struct vm *vm)
 {
 	leaves_clear(vm, VMX_EPT_D);
-	vmwrite(PML_INDEX, PML_ENTRIES - 1);
+	vmwrite(PML_INDEX, vm->pml_entries - 1);
 	proc2_update(VMX_PROC2_PML, 0);
 }
 

@@ -77,6 +77,12 @@ bool migrate_init(struct vm *vm, const char *cmd)
 		printf("hv: bandwidth, tsc_khz, max_rounds and slice must be positive\n");
 		return false;
 	}
+	uint64_t pml_entries = cmdline_u64(cmd, "pml_entries", PML_LOG_ENTRIES);
+	if (!pml_entries || pml_entries > PML_LOG_ENTRIES) {
+		printf("hv: pml_entries must be 1..%d\n", PML_LOG_ENTRIES);
+		return false;
+	}
+	vm->pml_entries = (unsigned)pml_entries;
 	uint64_t todo = pages_alloc_contig(ALIGN_UP(words(vm) * 8, PAGE_SIZE) >> PAGE_SHIFT);
 	if (!todo || !vm_create(&mig.dst, vm->dom, &dst_vcpu)) {
 		printf("hv: not enough memory for the destination VM\n");

@@ -9,7 +9,8 @@
  *
  * hv command line: migrate (turn it on), tracker=pml|wp|scan, bandwidth=BYTES_PER_SECOND
  * (default 1G), tsc_khz=N (the TSC rate bandwidth is measured against; default 1000000),
- * max_rounds=N, threshold=PAGES, slice=TICKS (default 100000), migrate_after=TICKS of guest
+ * max_rounds=N, threshold=PAGES, pml_entries=N (how much of the PML log the pml tracker uses,
+ * 1..512, default 512), slice=TICKS (default 100000), migrate_after=TICKS of guest
  * time (default 1000000), inject=skip-final-harvest (test only: drop the last harvest).
  *
  * Statistics go to the console as "@mig" lines (hv/README.md documents them; hvsim migrate

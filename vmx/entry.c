@@ -396,6 +396,9 @@ static void arm_nonroot(struct vmx *v)
 	struct cpu *cpu = v->cpu;
 
 	v->ept_on = proc2 & PROC2_ENABLE_EPT;
+	/* Guest-physical mappings are per EPTP (SDM Vol. 3, 29.4.2): another one, other mappings. */
+	if (vmcs_get(v, VMCS_EPT_POINTER) != v->ept.eptp)
+		cpu->gpa_gen++;
 	v->ept = (struct ept_ctx){
 		.phys = &cpu->phys, .caps = &v->ept_caps, .eptp = vmcs_get(v, VMCS_EPT_POINTER),
 		.pml = proc2 & PROC2_ENABLE_PML, .pml_address = vmcs_get(v, VMCS_PML_ADDRESS),
@@ -407,7 +410,7 @@ static void arm_nonroot(struct vmx *v)
 				      (vmcs_get(v, VMCS_PREEMPTION_TIMER_VALUE) << VMX_PREEMPTION_TIMER_RATE);
 	v->intr_window = proc & PROC_INTR_WINDOW;
 	cpu->tsc_offset_guest = (proc & PROC_TSC_OFFSETTING) ? vmcs_get(v, VMCS_TSC_OFFSET) : 0;
-	cpu->nonroot = true;
+	cpu_set_nonroot(cpu, true);
 	/* The TLB is flushed by cpu_state_load(), which comes next. */
 }
 

@@ -217,7 +217,7 @@ bool vmx_vm_exit(struct vmx *v, const struct vmx_exit *e)
 	}
 	/* 28.2.4: every VM exit clears the valid bit of the VM-entry interruption information. */
 	vmcs_set(v, VMCS_ENTRY_INTR_INFO, vmcs_get(v, VMCS_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
-	cpu->nonroot = false;
+	cpu_set_nonroot(cpu, false);
 	cpu->tsc_offset_guest = 0;
 	v->ept_on = false;
 	v->preempt_deadline = UINT64_MAX;

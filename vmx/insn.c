@@ -268,8 +268,10 @@ static enum virt_insn do_invalidate(struct vmx *v, const struct vmx_insn *in, st
 		vmx_fail(v, VMXERR_INVALID_INVEPT_OPERAND);
 		return done(v, in);
 	}
-	/* hvsim caches no guest-physical or combined mappings beyond Unicorn's TLB. */
+	/* Combined mappings live in Unicorn's TLB; guest-physical ones also in a trace stand-in. */
 	cpu_flush_tlb(v->cpu);
+	if (ept)
+		v->cpu->gpa_gen++;
 	vmx_succeed(v);
 	return done(v, in);
 }

@@ -151,6 +151,7 @@ bool vm_create(struct vm *vm, struct domain *d, struct vcpu *vcpu)
 	memset(vm, 0, sizeof *vm);
 	vm->dom = d;
 	vm->vcpu = vcpu;
+	vm->pml_entries = PML_LOG_ENTRIES;
 	uint64_t words = bitmap_words(d->ram_bytes >> PAGE_SHIFT);
 	uint64_t bm = pages_alloc_contig(ALIGN_UP(words * 8, PAGE_SIZE) >> PAGE_SHIFT);
 	if (!bm || !gmem_alloc(&vm->mem, d->ram_bytes) || !ept_build(&vm->ept, &vm->mem))

@@ -19,7 +19,7 @@ struct gprs {
 struct vcpu {
 	uint8_t vmcs[4096];
 	uint8_t msr_bitmap[4096]; /* all zero: no RDMSR/WRMSR exits */
-	uint64_t pml[512];        /* the PML log (SDM Vol. 3, 29.3.6) */
+	uint64_t pml[PML_LOG_ENTRIES];        /* the PML log (SDM Vol. 3, 29.3.6) */
 	struct gprs gprs;
 	bool launched;
 	uint8_t pad[4096 - sizeof(struct gprs) - sizeof(bool)];
@@ -46,6 +46,7 @@ struct vm {
 	uint64_t *dirty;  /* one bit per guest page, set = written since the last harvest */
 	bool logging;
 	bool guest_logdirty; /* logging was started by the guest's HC_LOGDIRTY */
+	unsigned pml_entries; /* how much of the 512-entry log the PML tracker uses (1..512) */
 	/* accounting, in TSC ticks (virtual time in hvsim: one tick per instruction) */
 	uint64_t exits[EXIT_REASON_MAX];
 	uint64_t guest_ticks, track_ticks;

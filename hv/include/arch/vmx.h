@@ -160,6 +160,7 @@ static inline enum vmx_status invvpid(uint64_t type, uint16_t vpid, uint64_t la)
 #define VMX_PROC_SECONDARY (1u << 31)
 #define VMX_PROC2_EPT (1u << 1)
 #define VMX_PROC2_PML (1u << 17)
+#define PML_LOG_ENTRIES 512 /* the log is one 4K page of GPAs (SDM Vol. 3, 29.3.6) */
 
 
 /* IA32_FEATURE_CONTROL (SDM Vol. 3, 24.7). */
