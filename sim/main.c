@@ -8,8 +8,9 @@
 const struct command commands[] = {
 	{ "run", "boot an image (ELF64 or Multiboot) and run it", cmd_run },
 	{ "migrate", "boot hv, run a guest, live-migrate it and verify", cmd_migrate },
-	{ "replay", "replay a migration trace through hv (not built yet)", cmd_not_built },
-	{ "record", "record a migration trace from a running guest (not built yet)", cmd_not_built },
+	{ "record", "run a live migration and record the guest's page writes as a trace", cmd_record },
+	{ "replay", "replay a migration trace through hv's real migration loop", cmd_replay },
+	{ "trace", "make and inspect traces: gen, import, info", cmd_trace },
 	{ "debug", "run an image under the built-in debugger (not built yet)", cmd_not_built },
 	{ "info", "show CPU profiles and what this build supports", cmd_info },
 	{ NULL, NULL, NULL },

@@ -5,7 +5,7 @@
  *   @mig begin tracker=pml guest=NAME pages=N bandwidth=B max_rounds=N threshold=N
  *   @mig round n=0 dirtied=N sent=N ticks=N guest_ticks=N track_ticks=N exit.REASON=N ...
  *   @mig final dirtied=N sent=N ticks=N guest_ticks=N track_ticks=N exit.REASON=N ...
- *   @mig end rounds=N sent=N downtime_ticks=N verify=ok|mismatch lost=N result=SUCCESS|...
+ *   @mig end rounds=N sent=N downtime_ticks=N verify=ok|mismatch|incomplete lost=N result=SUCCESS|...
  *
  * Keys the format does not define are kept as text; exit.REASON keys are counts. Every line is
  * checked (syntax, numbers, order, ranges, totals): the first bad line stops parsing with one
@@ -30,7 +30,7 @@
 #define MIG_TICKS_PER_SECOND 1000000000ull /* a virtual second: ticks are retired instructions */
 
 enum mig_tracker { MIG_TRACKER_PML, MIG_TRACKER_WP, MIG_TRACKER_SCAN, MIG_TRACKER_COUNT };
-enum mig_verify { MIG_VERIFY_OK, MIG_VERIFY_MISMATCH };
+enum mig_verify { MIG_VERIFY_OK, MIG_VERIFY_MISMATCH, MIG_VERIFY_INCOMPLETE /* the guest ended first */ };
 enum mig_result { MIG_RESULT_SUCCESS, MIG_RESULT_FAILURE, MIG_RESULT_ERROR, MIG_RESULT_SKIP,
 		  MIG_RESULT_CRASHED };
 

@@ -15,7 +15,7 @@ static int count_lines(const char *s)
 START_TEST(help_lists_every_subcommand)
 {
 	struct run_result r;
-	static const char *const subs[] = { "run", "migrate", "replay", "record", "debug", "info" };
+	static const char *const subs[] = { "run", "migrate", "record", "replay", "trace", "debug", "info" };
 	run_hvsim(&r, (const char *const[]){ "--help", NULL });
 	ck_assert_int_eq(r.exit_code, 0);
 	for (unsigned i = 0; i < sizeof subs / sizeof subs[0]; i++) {
@@ -39,7 +39,7 @@ END_TEST
 START_TEST(bad_usage_is_one_line_exit_2)
 {
 	static const struct {
-		const char *args[6];
+		const char *args[8];
 		const char *mentions;
 	} cases[] = {
 		{ { "--bogus" }, "--bogus" },
@@ -52,7 +52,15 @@ START_TEST(bad_usage_is_one_line_exit_2)
 		{ { "run" }, "missing IMAGE" },
 		{ { "run", "/nonexistent/image.elf" }, "/nonexistent/image.elf" },
 		{ { "run", "--mem" }, "--mem" },
-		{ { "replay" }, "not built yet" },
+		{ { "debug" }, "not built yet" },
+		{ { "replay" }, "missing TRACE" },
+		{ { "replay", "/nonexistent.hvt" }, "/nonexistent.hvt" },
+		{ { "replay", "x.hvt", "--guest", "memstress" }, "--guest" },
+		{ { "replay", "x.hvt", "--pml-entries", "513" }, "1..512" },
+		{ { "record", "--guest", "memstress" }, "missing -o" },
+		{ { "record", "--guest", "memstress", "-o", "t", "--tracker", "all" }, "one tracker" },
+		{ { "record", "--guest", "memstress", "-o", "t", "--quantum", "0" }, "--quantum" },
+		{ { "migrate", "--guest", "memstress", "--quantum", "5" }, "--quantum" },
 	};
 	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct run_result r;

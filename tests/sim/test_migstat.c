@@ -128,6 +128,25 @@ START_TEST(blanks_and_crlf)
 }
 END_TEST
 
+/*
+ * A guest that ends before the stop-and-copy: hv's end has no final before it, says
+ * verify=incomplete, and counts the unfinished round's pages in sent (10 + 4 here).
+ */
+START_TEST(unfinished_migration_parses)
+{
+	struct mig_run r;
+	ck_assert_int_eq(feed_str(&r, "@mig begin tracker=pml guest=g pages=10 bandwidth=1 max_rounds=5 "
+				      "threshold=0\n"
+				      "@mig round n=0 dirtied=6 sent=10 ticks=5 guest_ticks=1 track_ticks=1\n"
+				      "@mig end rounds=1 sent=14 downtime_ticks=0 verify=incomplete lost=0 "
+				      "result=SUCCESS\n"),
+			 MIG_OK);
+	ck_assert_uint_eq(r.end.verify, MIG_VERIFY_INCOMPLETE);
+	ck_assert_str_eq(mig_verify_name(r.end.verify), "incomplete");
+	mig_run_free(&r);
+}
+END_TEST
+
 /* Console lines pass through byte for byte; @mig lines do not, unless a transcript is asked for. */
 START_TEST(stream_splits_console_from_records)
 {
@@ -232,6 +251,12 @@ START_TEST(hostile_lines_are_errors)
 		  "sent=100, but the rounds sent 103 pages" },
 		{ "an unknown tracker", "@mig begin tracker=magic guest=g pages=1 bandwidth=1 max_rounds=1 "
 		  "threshold=5\n", MIG_ERR_FIELD, "tracker='magic': expected pml|wp|scan" },
+		{ "incomplete after the stop-and-copy", BEGIN R0 FIN "@mig end rounds=2 sent=103 downtime_ticks=9 "
+		  "verify=incomplete lost=0 result=SUCCESS\n", MIG_ERR_INCONSISTENT, "verify=incomplete after @mig final" },
+		{ "verified without a stop-and-copy", BEGIN R0 "@mig end rounds=1 sent=100 downtime_ticks=0 "
+		  "verify=ok lost=0 result=SUCCESS\n", MIG_ERR_INCONSISTENT, "verify=ok without @mig final" },
+		{ "incomplete, yet fewer pages than the rounds sent", BEGIN R0 "@mig end rounds=1 sent=99 "
+		  "downtime_ticks=0 verify=incomplete lost=0 result=SUCCESS\n", MIG_ERR_INCONSISTENT, "sent=99" },
 		{ "verify is not ok|mismatch", BEGIN R0 FIN "@mig end rounds=2 sent=103 downtime_ticks=9 "
 		  "verify=maybe lost=0 result=SUCCESS\n", MIG_ERR_FIELD, "verify='maybe'" },
 		{ "results are upper case", BEGIN R0 FIN "@mig end rounds=2 sent=103 downtime_ticks=9 verify=ok "
@@ -639,6 +664,7 @@ Suite *suite_migstat(void)
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, good_run_parses);
 	tcase_add_test(tc, blanks_and_crlf);
+	tcase_add_test(tc, unfinished_migration_parses);
 	tcase_add_test(tc, stream_splits_console_from_records);
 	tcase_add_test(tc, hostile_lines_are_errors);
 	tcase_add_test(tc, nul_byte_is_an_error);
