@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,13 @@ int usage_error(const char *sub, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (try 'hvsim %s%s--help')\n", sub ? sub : "", sub ? " " : "");
 	return EXIT_USAGE;
+}
+
+int usage_getopt(const char *sub, int c, char **argv)
+{
+	if (c == ':')
+		return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
+	return usage_error(sub, "unknown option '%s'", argv[optind - 1]);
 }
 
 static bool parse_scaled(const char *s, uint64_t *out, const char *suffixes, uint64_t base)

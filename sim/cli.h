@@ -18,6 +18,12 @@ extern const struct command commands[];
 /* Print "hvsim SUB: message" and a hint to stderr; returns EXIT_USAGE. */
 int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * getopt_long (opterr = 0, options string starting with ':') returned ':' (a value missing) or
+ * '?' (an unknown option): the usage error for argv[optind - 1].
+ */
+int usage_getopt(const char *sub, int c, char **argv);
+
 /* Sizes: a number with an optional K, M, G or T suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
 /* Counts: a number with an optional k, M or G suffix (powers of 1000). */

@@ -2,7 +2,6 @@
  * hvsim record: a migration session with a trace recorder on the guest (sim/trace/record.h).
  * The trace's header says where it came from: the workload, its options and the session's.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,17 +26,15 @@ static void describe(const struct session_opts *o, enum mig_tracker t, char *out
 		 (unsigned long long)o->pml_entries, (unsigned long long)o->migrate_after,
 		 (unsigned long long)o->quantum);
 	for (char *p = out; *p; p++)
-		if (!isprint((unsigned char)*p))
+		if (!trace_source_char(*p))
 			*p = '?';
 }
 
 static int attach(void *opaque, struct machine *m, enum mig_tracker t)
 {
 	struct record_ctx *c = opaque;
-	/* hv gives a guest its RAM in whole 2M pages (hv/README.md, guest_mem). */
 	struct trace_header h = { .page_size = TRACE_PAGE_SIZE, .vcpus = 1,
-				  .guest_ram = (c->o->mem + (2u << 20) - 1) & ~((2ull << 20) - 1),
-				  .quantum = c->o->quantum };
+				  .guest_ram = session_guest_ram(c->o->mem), .quantum = c->o->quantum };
 	char err[320];
 
 	describe(c->o, t, h.source, sizeof h.source);
@@ -60,6 +57,9 @@ static int detach(void *opaque, struct machine *m, int rc, FILE *notes)
 	fprintf(notes, "record: %llu events in %llu guest instructions -> %s\n",
 		(unsigned long long)c->rec.events, (unsigned long long)cpu_guest_time(&m->cpu),
 		c->o->output);
+	if (c->rec.outside) /* hv ends such a guest (EPT violation), so this should stay 0 */
+		fprintf(notes, "record: %llu accesses beyond guest RAM are not in the trace\n",
+			(unsigned long long)c->rec.outside);
 	return rc;
 }
 

@@ -13,8 +13,6 @@
 #include "sim/session.h"
 #include "sim/trace/replay.h"
 
-#define HV_GUEST_ALIGN (2ull << 20) /* hv gives a guest its RAM in whole 2M pages */
-
 struct replay_ctx {
 	const struct session_opts *o;
 	struct trace_reader *rd; /* open: the one read before booting, for the first run */
@@ -98,7 +96,7 @@ static int open_trace(struct session_opts *o, struct replay_ctx *c)
 	if (!(c->rd = trace_open(o->trace, err, sizeof err)))
 		return input_error(err);
 	uint64_t ram = trace_reader_header(c->rd)->guest_ram;
-	o->mem = (ram + HV_GUEST_ALIGN - 1) & ~(HV_GUEST_ALIGN - 1);
+	o->mem = session_guest_ram(ram);
 	if (o->mem > SESSION_GUEST_MEM_MAX) {
 		trace_close(c->rd);
 		snprintf(err, sizeof err, "%s: the trace's guest RAM (%llu bytes) is more than hvsim "

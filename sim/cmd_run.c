@@ -123,10 +123,8 @@ int cmd_run(int argc, char **argv)
 		case 'h':
 			run_usage(stdout);
 			return EXIT_OK;
-		case ':':
-			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("run", "unknown option '%s'", argv[optind - 1]);
+			return usage_getopt("run", c, argv);
 		}
 	}
 	if (optind != argc - 1)

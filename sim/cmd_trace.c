@@ -132,7 +132,7 @@ static bool parse_duration(const char *s, uint64_t *out)
 static bool printable(const char *s)
 {
 	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e)
+		if (!trace_source_char(*s))
 			return false;
 	return true;
 }
@@ -144,10 +144,8 @@ static int common_option(const char *sub, int c, char **argv, void (*usage)(FILE
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (c == ':')
-		return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
-	if (c == '?')
-		return usage_error(sub, "unknown option '%s'", argv[optind - 1]);
+	if (c == ':' || c == '?')
+		return usage_getopt(sub, c, argv);
 	return -1;
 }
 

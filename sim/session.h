@@ -17,7 +17,17 @@
 #include "sim/ram.h"
 
 #define SESSION_DEFAULT_GUEST_MEM (32ull << 20)
+#define SESSION_DEFAULT_MAX_ROUNDS 5  /* Xen's live-migration defaults (libxc's save loop) */
+#define SESSION_DEFAULT_THRESHOLD 50
+#define SESSION_DEFAULT_PML_ENTRIES 512 /* the whole log (SDM Vol. 3, 29.3.6) */
+#define SESSION_DEFAULT_MIGRATE_AFTER 1000000 /* guest instructions, as hv's own default */
 #define SESSION_DEFAULT_QUANTUM 1000 /* guest instructions per trace quantum (hvsim record) */
+/* hv gives a guest its RAM in whole 2M pages (hv/README.md, guest_mem): what a guest really has. */
+#define SESSION_GUEST_ALIGN (2ull << 20)
+static inline uint64_t session_guest_ram(uint64_t mem)
+{
+	return (mem + SESSION_GUEST_ALIGN - 1) & ~(SESSION_GUEST_ALIGN - 1);
+}
 /* Machine RAM = hv's own share (code, page tables, migration buffers) + two guest copies. */
 #define SESSION_HV_RESERVE (64ull << 20)
 #define SESSION_GUEST_MEM_MAX ((RAM_MAX - SESSION_HV_RESERVE) / 2)

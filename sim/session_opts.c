@@ -43,14 +43,16 @@ static const struct opt_row rows[] = {
 	{ "bandwidth", OPT_BANDWIDTH, M | R | P, "RATE",
 	  "migration link, bytes per virtual second (default 1G; K/M/G)" },
 	{ "max-rounds", OPT_MAX_ROUNDS, M | R | P, "N",
-	  "most pre-copy rounds before stop-and-copy (default 5, 1..%llu)", MIG_ROUNDS_MAX },
+	  "most pre-copy rounds before stop-and-copy (1..1000;\ndefault %llu)",
+	  SESSION_DEFAULT_MAX_ROUNDS },
 	{ "threshold", OPT_THRESHOLD, M | R | P, "PAGES",
-	  "hv's stop-and-copy threshold in dirty pages (default 50)" },
+	  "hv's stop-and-copy threshold in dirty pages (default %llu)", SESSION_DEFAULT_THRESHOLD },
 	{ "pml-entries", OPT_PML_ENTRIES, M | R | P, "N",
 	  "PML log entries hv's pml tracker uses: a PML-full exit\nevery N newly dirtied pages "
-	  "(1..512, default 512)" },
+	  "(1..512, default %llu)", SESSION_DEFAULT_PML_ENTRIES },
 	{ "migrate-after", OPT_MIGRATE_AFTER, M | R | P, "T",
-	  "guest time before the migration starts, in instructions\n(k/M/G; default 1M)" },
+	  "guest time before the migration starts, in instructions\n(k/M/G; default %llu)",
+	  SESSION_DEFAULT_MIGRATE_AFTER },
 	{ "guest-args", OPT_GUEST_ARGS, M | R, "STR", "the guest's command line" },
 	{ "output", 'o', R, "FILE", "the trace to write (required)" },
 	{ "quantum", OPT_QUANTUM, R, "N",
@@ -277,8 +279,10 @@ int session_parse(int argc, char **argv, struct session_opts *o)
 	int c, rc;
 
 	*o = (struct session_opts){ .cmd = o->cmd, .name = o->name, .mem = SESSION_DEFAULT_GUEST_MEM,
-				    .bandwidth = 1ull << 30, .max_rounds = 5, .threshold = 50,
-				    .pml_entries = 512, .migrate_after = 1000000,
+				    .bandwidth = 1ull << 30, .max_rounds = SESSION_DEFAULT_MAX_ROUNDS,
+				    .threshold = SESSION_DEFAULT_THRESHOLD,
+				    .pml_entries = SESSION_DEFAULT_PML_ENTRIES,
+				    .migrate_after = SESSION_DEFAULT_MIGRATE_AFTER,
 				    .quantum = SESSION_DEFAULT_QUANTUM, .tracker = MIG_TRACKER_PML,
 				    .guest_args = "" };
 	build_tables(o->cmd, longs, shorts);
@@ -289,10 +293,8 @@ int session_parse(int argc, char **argv, struct session_opts *o)
 			usage(stdout, o->cmd);
 			return EXIT_OK;
 		}
-		if (c == ':')
-			return usage_error(o->name, "option '%s' needs a value", argv[optind - 1]);
-		if (c == '?')
-			return usage_error(o->name, "unknown option '%s'", argv[optind - 1]);
+		if (c == ':' || c == '?')
+			return usage_getopt(o->name, c, argv);
 		if ((rc = set_option(o, c, optarg)) != EXIT_OK)
 			return rc;
 	}

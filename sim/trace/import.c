@@ -210,7 +210,7 @@ static void default_source(const char *csv, char *buf, size_t len)
 	size_t n = (size_t)snprintf(buf, len, "hvsim trace import --csv ");
 
 	for (; *csv && n + 1 < len; csv++)
-		buf[n++] = *csv >= 0x20 && *csv < 0x7f ? *csv : '?';
+		buf[n++] = trace_source_char(*csv) ? *csv : '?';
 	buf[n] = 0;
 }
 

@@ -128,7 +128,7 @@ static bool check_header_fields(struct trace_reader *r, const uint8_t *b, size_t
 	else if (get_le32(b + HDR_OFF_RESERVED))
 		fail_at(r, HDR_OFF_RESERVED, "reserved header field is not 0");
 	for (size_t i = 0; i < source_len && !r->failed; i++)
-		if (b[HDR_FIXED + i] < 0x20 || b[HDR_FIXED + i] > 0x7e)
+		if (!trace_source_char((char)b[HDR_FIXED + i]))
 			fail_at(r, HDR_FIXED + i, "source byte 0x%02x is not printable ASCII",
 				b[HDR_FIXED + i]);
 	if (r->failed)

@@ -152,7 +152,6 @@ bool replayer_start(struct replayer *r, struct cpu *cpu, struct trace_reader *rd
 	if (trace_reader_totals(rd, &t)) {
 		r->duration = t.duration;
 		r->duration_known = true;
-		r->total = t.events;
 	}
 	if (!(r->page = calloc(r->pages, sizeof *r->page))) {
 		snprintf(r->error, sizeof r->error, "out of memory for %llu pages",

@@ -45,7 +45,6 @@ struct replayer {
 	struct replay_page *page;
 	struct replay_stats stats;
 	struct progress *progress; /* or NULL */
-	uint64_t total;            /* events in the trace, if known (progress) */
 	char error[320];           /* why the trace could not be read: an input error */
 };
 

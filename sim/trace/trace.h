@@ -30,6 +30,12 @@ struct trace_header {
 	char source[TRACE_SOURCE_MAX + 1]; /* workload and options (printable text), NUL-terminated */
 };
 
+/* A byte the source text may hold: printable ASCII, shown to people, no control sequences. */
+static inline bool trace_source_char(char c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
 /* The event was the CPU's own access to a guest paging-structure entry during a page walk. */
 #define TRACE_EV_PAGING 1u
 

@@ -90,7 +90,7 @@ static const char *check_header(const struct trace_header *h, size_t *source_len
 	if (n > TRACE_SOURCE_MAX)
 		return "source text longer than 1024 bytes";
 	for (size_t i = 0; i < n; i++)
-		if (h->source[i] < 0x20 || h->source[i] > 0x7e)
+		if (!trace_source_char(h->source[i]))
 			return "source text must be printable ASCII";
 	*source_len = n;
 	return NULL;
