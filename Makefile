@@ -18,7 +18,7 @@ CC := gcc
 STAMP := $(BUILD)/.deps-stamp
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wno-missing-field-initializers
 # Expanded when a recipe runs, after $(STAMP) has installed what pkg-config needs.
-PKGS := unicorn capstone jansson libzstd zlib
+PKGS := unicorn capstone jansson libzstd zlib libedit sdl2 SDL2_ttf libpng
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
@@ -27,7 +27,7 @@ CFLAGS = -std=gnu11 -O2 -g $(WARN) -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS = $(SANFLAGS) -Wl,-rpath,$(DEPS_PREFIX)/lib -Wl,--dynamic-list=cpu/uc_glue.dynlist
 LDLIBS = $(PKG_LIBS) -ldl -lm
 
-HOST_DIRS := cpu vmx sim sim/trace
+HOST_DIRS := cpu vmx sim sim/trace sim/debug sim/view
 HOST_SRC := $(filter-out sim/main.c,$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c)))
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libhvsim.a

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 PREFIX=${1:?usage: deps.sh PREFIX}
-PKGS=(pkg-config libcapstone-dev libsdl2-dev check libzstd-dev libedit-dev libjansson-dev libpng-dev zlib1g-dev
+PKGS=(pkg-config libcapstone-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb check libzstd-dev libedit-dev libjansson-dev libpng-dev zlib1g-dev
 	qemu-system-x86) # qemu: tests boot hv under it too (tests/hv/test_qemu.c)
 UNICORN_MIN=2.1
 SUITE=trixie

@@ -138,6 +138,23 @@ void cpu_flush_tlb_page(struct cpu *cpu, uint64_t va)
 		uc_ctl_flush_tlb(cpu->uc);
 }
 
+/*
+ * on_block counts a whole block when it starts; an instruction inside it that reads the time
+ * (RDTSC, RDMSR of the TSC) sees the instructions retired before it. QEMU synchronises RIP
+ * before those helpers, since they may fault.
+ */
+uint64_t cpu_now(struct cpu *cpu)
+{
+	uint64_t rip;
+
+	if (!cpu->executing || !cpu->block_size)
+		return cpu->vtime;
+	rip = cpu_get(cpu, UC_X86_REG_RIP);
+	if (rip < cpu->block_pc || rip >= cpu->block_pc + cpu->block_size)
+		return cpu->vtime;
+	return cpu->block_vtime + icount_before(cpu, cpu->block_pc, rip);
+}
+
 void cpu_set_nonroot(struct cpu *cpu, bool nonroot)
 {
 	if (nonroot && !cpu->nonroot)
@@ -251,8 +268,18 @@ static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 		uc_emu_stop(uc);
 		return;
 	}
+	unsigned n = icount_lookup(cpu, cpu->icache, pc, size);
+	if (cpu->vtime + n > cpu->deadline && !cpu->running_first) {
+		/* The deadline falls inside: the run loop runs the part before it alone (cpu/run.c). */
+		cpu->split_pc = pc;
+		cpu->split_insns = cpu->deadline - cpu->vtime;
+		uc_emu_stop(uc);
+		return;
+	}
 	cpu->block_vtime = cpu->vtime;
-	cpu->vtime += icount_lookup(cpu, cpu->icache, pc, size);
+	cpu->block_pc = pc;
+	cpu->block_size = size;
+	cpu->vtime += n;
 }
 
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)

@@ -12,6 +12,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include "cpu/debug.h"
 #include "cpu/fault.h"
 #include "cpu/glue_env.h"
 #include "cpu/guest_hooks.h"
@@ -52,6 +53,7 @@ enum cpu_stop {
 	CPU_STOP_BUDGET,       /* the instruction budget ran out */
 	CPU_STOP_TRIPLE_FAULT, /* shutdown: reported with the exceptions that led to it */
 	CPU_STOP_ERROR,        /* the simulator cannot continue (cpu->error says why) */
+	CPU_STOP_DEBUG,        /* a debugger's stop (cpu/debug.h): cpu->debug_reason says which */
 };
 
 #define CPU_EXC_HISTORY 8 /* the longest chain: benign, contributory, #PF, #PF, #DF, fault */
@@ -80,6 +82,7 @@ struct cpu {
 
 	/* Set by the TLB-fill hook when it refuses an access; consumed by the run loop. */
 	bool fault_pending;
+	bool fault_fetch; /* the fault is an instruction fetch's */
 	struct fault fault;
 	/* Set by the interrupt hook: an exception raised inside Unicorn. */
 	bool exc_pending;
@@ -137,6 +140,25 @@ struct cpu {
 	 */
 	uint64_t gpa_gen;
 
+	/* Debugging (cpu/debug.h). */
+	const struct cpu_debug *debug;
+	uint64_t stop_at;     /* CPU_STOP_DEBUG when vtime reaches it; 0: never */
+	bool breaks_off;      /* breakpoints do not stop (a debugger stepping off one) */
+	bool debug_stop;      /* a breakpoint or watchpoint hook stopped the run */
+	enum cpu_debug_reason debug_reason;
+	uint64_t debug_addr;
+	bool debug_write, watch_hit;
+	unsigned watch_insns; /* watchpoints set: while any is, every instruction is hooked */
+	uc_hook watch_code_hook;
+	struct cpu_held_event held;
+
+	/* The block on_block counted last, for exact virtual time when it ends early. */
+	uint64_t block_pc;
+	uint32_t block_size;
+	/* A deadline falls inside the block at split_pc: run only its first split_insns. */
+	uint64_t split_pc, split_insns;
+	bool running_first; /* running such a part: blocks are not split again */
+
 	struct icount_cache *icache;
 	uint64_t stats_fills, stats_faults, stats_events;
 	uc_hook hooks[16]; /* add_hooks() fills these in order */
@@ -158,6 +180,8 @@ static inline uint64_t cpu_guest_time(const struct cpu *cpu)
 	return cpu->guest_time_before + (cpu->nonroot ? cpu->vtime - cpu->nonroot_since : 0);
 }
 void cpu_set_nonroot(struct cpu *cpu, bool nonroot);
+/* Virtual time as the executing instruction sees it (exact inside a block; cpu.c). */
+uint64_t cpu_now(struct cpu *cpu);
 
 /* Run until something the platform must handle. */
 enum cpu_stop cpu_run(struct cpu *cpu);

@@ -131,3 +131,21 @@ unsigned icount_insn_length(struct cpu *cpu, uint64_t rip)
 	cs_free(insn, 1);
 	return len;
 }
+
+unsigned icount_before(struct cpu *cpu, uint64_t pc, uint64_t rip)
+{
+	if (rip <= pc || rip - pc > 4096)
+		return 0;
+	return icount_lookup(cpu, cpu->icache, pc, (uint32_t)(rip - pc));
+}
+
+uint64_t icount_skip(struct cpu *cpu, uint64_t rip, uint64_t n)
+{
+	while (n--) {
+		unsigned len = icount_insn_length(cpu, rip);
+		if (!len)
+			return 0;
+		rip += len;
+	}
+	return rip;
+}

@@ -32,6 +32,11 @@ unsigned icount_block(struct cpu *cpu, uint64_t pc, uint32_t size);
 /* Length of the instruction at 'rip' in the current code size (0 if it cannot be decoded). */
 unsigned icount_insn_length(struct cpu *cpu, uint64_t rip);
 
+/* Instructions of straight-line code from 'pc' that lie before 'rip' (a block that ended early). */
+unsigned icount_before(struct cpu *cpu, uint64_t pc, uint64_t rip);
+/* The address 'n' instructions of straight-line code after 'rip', or 0 if they cannot be decoded. */
+uint64_t icount_skip(struct cpu *cpu, uint64_t rip, uint64_t n);
+
 /* Runs once per executed block: a hit is one table probe (measured by `make bench`). */
 static inline unsigned icount_lookup(struct cpu *cpu, struct icount_cache *c, uint64_t pc,
 				     uint32_t size)

@@ -177,7 +177,7 @@ enum msr_result profile_rdmsr(struct cpu *cpu, uint32_t index, uint64_t *value)
 	switch (index) {
 	case MSR_IA32_TSC:
 		/* Non-root with "use TSC offsetting" reads the offset TSC (SDM Vol. 3, 26.3). */
-		*value = cpu->vtime + cpu->tsc_offset + (cpu->nonroot ? cpu->tsc_offset_guest : 0);
+		*value = cpu_now(cpu) + cpu->tsc_offset + (cpu->nonroot ? cpu->tsc_offset_guest : 0);
 		return MSR_DONE;
 	case MSR_IA32_APIC_BASE:
 		*value = cpu->msr_apic_base;
@@ -195,7 +195,7 @@ enum msr_result profile_wrmsr(struct cpu *cpu, uint32_t index, uint64_t value)
 {
 	switch (index) {
 	case MSR_IA32_TSC:
-		cpu->tsc_offset = value - cpu->vtime;
+		cpu->tsc_offset = value - cpu_now(cpu);
 		return MSR_DONE;
 	case MSR_IA32_APIC_BASE:
 		/* Bits 11 (enable), 8 (BSP, read-only) and the 4K-aligned base are defined. */

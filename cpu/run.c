@@ -41,13 +41,25 @@ static void log_fault(struct cpu *cpu, const struct fault *f)
 		!!(cpu_get(cpu, UC_X86_REG_RFLAGS) & RFLAGS_AC), fault_reason_name(f->reason));
 }
 
+/* A debugger's stop after something was performed (cpu/debug.h); false: stop. */
+static bool debug_after(struct cpu *cpu, bool (*hook)(void *, struct cpu *),
+			enum cpu_debug_reason reason, enum cpu_stop *stop)
+{
+	if (!cpu->debug || !hook || !hook(cpu->debug->opaque, cpu))
+		return true;
+	cpu->debug_reason = reason;
+	*stop = CPU_STOP_DEBUG;
+	return false;
+}
+
 /* Deliver an event; false if the machine must stop (triple fault or unsupported). */
 static bool deliver(struct cpu *cpu, struct fault f, enum event_kind kind, enum cpu_stop *stop)
 {
 	switch (event_deliver(cpu, f, kind)) {
 	case EVENT_DELIVERED:
-	case EVENT_VM_EXIT:
 		return true;
+	case EVENT_VM_EXIT:
+		return debug_after(cpu, cpu->debug ? cpu->debug->vm_exit : NULL, CPU_DEBUG_VM_EXIT, stop);
 	case EVENT_TRIPLE_FAULT:
 		*stop = CPU_STOP_TRIPLE_FAULT;
 		return false;
@@ -57,11 +69,27 @@ static bool deliver(struct cpu *cpu, struct fault f, enum event_kind kind, enum 
 	}
 }
 
+/*
+ * A debugger may stop before an exception is delivered: the event is held and delivered when
+ * the run goes on (cpu_run). False: stop now.
+ */
+static bool debug_before(struct cpu *cpu, const struct fault *f, enum event_kind kind,
+			 enum cpu_stop *stop)
+{
+	if (!cpu->debug || !cpu->debug->event || !cpu->debug->event(cpu->debug->opaque, cpu, f, kind))
+		return true;
+	cpu->held = (struct cpu_held_event){ .valid = true, .f = *f, .kind = kind,
+					     .soft_insn_len = cpu->soft_insn_len };
+	cpu->debug_reason = CPU_DEBUG_EVENT;
+	*stop = CPU_STOP_DEBUG;
+	return false;
+}
+
 /* Non-root: perform a VM exit (cpu/virt.h); false if the machine must stop. */
 static bool vm_exit(struct cpu *cpu, const struct virt_event *ev, enum cpu_stop *stop)
 {
 	if (cpu->virt->vm_exit(cpu, ev, NULL))
-		return true;
+		return debug_after(cpu, cpu->debug ? cpu->debug->vm_exit : NULL, CPU_DEBUG_VM_EXIT, stop);
 	*stop = CPU_STOP_ERROR;
 	return false;
 }
@@ -95,7 +123,8 @@ static bool handle_fault(struct cpu *cpu, enum cpu_stop *stop)
 	}
 	if (f.vector != X86_PF)
 		f.error_code = 0;
-	return deliver(cpu, f, EVENT_EXCEPTION, stop);
+	cpu->soft_insn_len = 0;
+	return debug_before(cpu, &f, EVENT_EXCEPTION, stop) && deliver(cpu, f, EVENT_EXCEPTION, stop);
 }
 
 /* #UD: first the virtualization layer's instructions (VMX), which Unicorn does not know. */
@@ -104,17 +133,23 @@ static bool handle_invalid(struct cpu *cpu, bool *handled, enum cpu_stop *stop)
 	struct fault f;
 
 	*handled = true;
+	/* Emulated, the instruction retires (the block that raised #UD did not count it). */
+	cpu->vtime++;
 	switch (cpu->virt->invalid_insn(cpu, &f)) {
 	case VIRT_INSN_DONE:
 		return true;
 	case VIRT_INSN_FAULT:
+		cpu->vtime--;
 		if (f.reason == FAULT_VM_EXIT)
 			return vm_exit(cpu, &(struct virt_event){ .kind = VIRT_MEMORY }, stop);
-		return deliver(cpu, f, EVENT_EXCEPTION, stop);
+		cpu->soft_insn_len = 0;
+		return debug_before(cpu, &f, EVENT_EXCEPTION, stop) &&
+		       deliver(cpu, f, EVENT_EXCEPTION, stop);
 	case VIRT_INSN_STOP:
 		*stop = CPU_STOP_ERROR;
 		return false;
 	default:
+		cpu->vtime--;
 		*handled = false;
 		return true;
 	}
@@ -135,7 +170,8 @@ static bool handle_exception(struct cpu *cpu, enum cpu_stop *stop)
 			return ok;
 	}
 	cpu->soft_insn_len = soft;
-	return deliver(cpu, f, soft ? EVENT_SOFTWARE : EVENT_EXCEPTION, stop);
+	enum event_kind kind = soft ? EVENT_SOFTWARE : EVENT_EXCEPTION;
+	return debug_before(cpu, &f, kind, stop) && deliver(cpu, f, kind, stop);
 }
 
 #define MSR_STAR 0xc0000081
@@ -173,7 +209,7 @@ static bool handle_syscall(struct cpu *cpu, enum cpu_stop *stop)
 		*stop = CPU_STOP_ERROR;
 		return false;
 	}
-	return true;
+	return debug_after(cpu, cpu->debug ? cpu->debug->syscall : NULL, CPU_DEBUG_SYSCALL, stop);
 }
 
 static uint64_t next_deadline(struct cpu *cpu)
@@ -181,6 +217,8 @@ static uint64_t next_deadline(struct cpu *cpu)
 	uint64_t d = cpu->io.next_deadline ? cpu->io.next_deadline(cpu->io.opaque) : UINT64_MAX;
 	if (cpu->budget && cpu->budget < d)
 		d = cpu->budget;
+	if (cpu->stop_at && cpu->stop_at < d)
+		d = cpu->stop_at;
 	if (cpu->nonroot) {
 		uint64_t v = cpu->virt->deadline(cpu);
 		if (v < d)
@@ -348,23 +386,79 @@ static bool nonroot_idle(struct cpu *cpu, enum cpu_stop *stop)
 }
 
 /*
- * Run the one instruction at 'rip'. Unicorn's instruction count would do, but leaving counting
- * mode flushes every translation (a memset of the whole code buffer: seconds). Instead the run
- * ends at the next instruction's address, in a block translated for that: the block is removed
- * from the cache before and after. An instruction that jumps elsewhere ends its block anyway.
+ * Run only the first 'n' instructions of the straight-line code at 'rip'. Unicorn's
+ * instruction count would do, but leaving counting mode flushes every translation (a memset of
+ * the whole code buffer: seconds). Instead the run ends at the address after them, in a block
+ * translated for that: the block is removed from the cache before and after. An instruction
+ * that jumps elsewhere ends its block anyway.
  */
-static uc_err step_one(struct cpu *cpu, uint64_t rip)
+static uc_err run_first(struct cpu *cpu, uint64_t rip, uint64_t n)
 {
-	unsigned len = icount_insn_length(cpu, rip);
+	uint64_t end = icount_skip(cpu, rip, n);
 	uc_err err;
 
-	if (!len) /* not decodable: let Unicorn raise what it raises */
+	if (!end) /* not decodable: let Unicorn raise what it raises */
 		return uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
-	uint64_t next = rip + len;
 	uc_ctl_remove_cache(cpu->uc, rip, rip + 1);
-	err = uc_emu_start(cpu->uc, rip, next, 0, 0);
+	cpu->running_first = true; /* should the decoders disagree on lengths, overshoot, never loop */
+	err = uc_emu_start(cpu->uc, rip, end, 0, 0);
+	cpu->running_first = false;
 	uc_ctl_remove_cache(cpu->uc, rip, rip + 1);
 	return err;
+}
+
+/*
+ * How much of the code at 'rip' to run: all of it, one instruction (an STI shadow), or the part
+ * of a block before a deadline that falls inside it (on_block stopped before the block, so that
+ * timers, budgets and debugger stops happen at their exact instruction).
+ */
+static uc_err execute(struct cpu *cpu, uint64_t rip, bool step)
+{
+	uint64_t split = cpu->split_insns;
+
+	cpu->split_insns = 0;
+	if (step)
+		return run_first(cpu, rip, 1);
+	if (split && rip == cpu->split_pc && cpu->vtime + split == cpu->deadline)
+		return run_first(cpu, rip, split);
+	return uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
+}
+
+/*
+ * A block that ended early (an exception, a VM exit, a debugger's stop inside it) retired only
+ * the instructions before RIP: a faulting instruction does not complete. on_block counted the
+ * whole block. A fetch fault belongs to a block being translated, which was not counted.
+ */
+static void retire_exact(struct cpu *cpu)
+{
+	uint64_t rip;
+
+	if (!cpu->block_size || (cpu->fault_pending && cpu->fault_fetch))
+		return;
+	rip = cpu_get(cpu, UC_X86_REG_RIP);
+	if (rip >= cpu->block_pc && rip < cpu->block_pc + cpu->block_size)
+		cpu->vtime = cpu->block_vtime + icount_before(cpu, cpu->block_pc, rip);
+}
+
+/* A breakpoint or watchpoint stopped the run (cpu/debug.c). */
+static enum cpu_stop debug_stopped(struct cpu *cpu)
+{
+	if (!cpu->debug_stop)
+		cpu->debug_reason = CPU_DEBUG_WATCHPOINT; /* its instruction ended the block */
+	cpu->debug_stop = cpu->watch_hit = false;
+	return CPU_STOP_DEBUG;
+}
+
+/* Deliver the event a debugger stopped before (cpu/debug.h). */
+static bool deliver_held(struct cpu *cpu, enum cpu_stop *stop)
+{
+	struct cpu_held_event h = cpu->held;
+
+	cpu->held.valid = false;
+	if (!h.valid)
+		return true;
+	cpu->soft_insn_len = h.soft_insn_len;
+	return deliver(cpu, h.f, h.kind, stop);
 }
 
 enum cpu_stop cpu_run(struct cpu *cpu)
@@ -372,6 +466,8 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 	enum cpu_stop stop = CPU_STOP_ERROR;
 
 	glue_enter(cpu);
+	if (!deliver_held(cpu, &stop))
+		return stop;
 	for (;;) {
 		uint64_t rip = cpu_get(cpu, UC_X86_REG_RIP);
 		bool step = false;
@@ -379,6 +475,10 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 
 		if (cpu->budget && cpu->vtime >= cpu->budget)
 			return CPU_STOP_BUDGET;
+		if (cpu->stop_at && cpu->vtime >= cpu->stop_at) {
+			cpu->debug_reason = CPU_DEBUG_TIME;
+			return CPU_STOP_DEBUG;
+		}
 		if (!service_interrupts(cpu, &step, &stop))
 			return stop;
 		if (cpu->nonroot && cpu->tap)
@@ -391,14 +491,20 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 			continue;
 		}
 		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = cpu->syscall_pending = false;
-		cpu->stop_requested = false;
+		cpu->stop_requested = cpu->debug_stop = cpu->watch_hit = false;
+		cpu->block_size = 0;
 
 		cpu->executing = true;
-		err = step ? step_one(cpu, rip) : uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
+		err = execute(cpu, rip, step);
 		cpu->executing = false;
 
+		if (cpu->fault_pending || cpu->exc_pending || cpu->vmexit_pending || cpu->debug_stop)
+			retire_exact(cpu);
 		if (cpu->stop_requested)
 			return CPU_STOP_REQUEST;
+		if (cpu->debug_stop || (cpu->watch_hit && !cpu->fault_pending && !cpu->exc_pending &&
+					!cpu->vmexit_pending && err == UC_ERR_OK))
+			return debug_stopped(cpu);
 		if (cpu->vmexit_pending) {
 			/* An interposed helper decided on a VM exit and unwound Unicorn (cpu/glue_virt.c). */
 			cpu->vmexit_pending = cpu->exc_pending = false;

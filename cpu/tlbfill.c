@@ -107,6 +107,7 @@ bool tlbfill_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e,
 		if (!cpu->fault_pending) {
 			cpu->fault = f;
 			cpu->fault_pending = true;
+			cpu->fault_fetch = type == UC_MEM_FETCH;
 		}
 		return false;
 	}

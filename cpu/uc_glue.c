@@ -102,7 +102,7 @@ uint64_t cpu_get_tsc_x86_64(void *env)
 	(void)env;
 	if (!current)
 		return 0;
-	return current->vtime + current->tsc_offset + (current->nonroot ? current->tsc_offset_guest : 0);
+	return cpu_now(current) + current->tsc_offset + (current->nonroot ? current->tsc_offset_guest : 0);
 }
 
 /*
@@ -124,10 +124,14 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t value)
 	real_write_cr(env, reg, value);
 }
 
-/* HLT ends uc_emu_start like a stop request does; remember that it was HLT. */
+/*
+ * HLT ends uc_emu_start like a stop request does; remember that it was HLT. Unicorn also
+ * imitates a HLT of length 0 at the address a run was told to stop at (cpu/run.c runs parts of
+ * blocks that way): that one is not the guest's.
+ */
 void helper_hlt_x86_64(void *env, int next_eip_addend)
 {
-	if (current)
+	if (current && next_eip_addend)
 		current->hlt_executed = true;
 	real_hlt(env, next_eip_addend);
 }

@@ -7,6 +7,7 @@ enum hvsim_exit {
 	EXIT_GUEST_FAIL = 1,  /* the guest reported failure */
 	EXIT_USAGE = 2,       /* bad options or input files */
 	EXIT_SIM_FAULT = 3,   /* the simulated machine stopped abnormally (triple fault, ...) */
+	EXIT_INTERRUPTED = 4, /* the user stopped the run before its end (a view's q, a debugger's kill) */
 };
 
 #endif

@@ -82,10 +82,30 @@ static void report_triple_fault(struct machine *m)
 		(unsigned long long)cpu_get(c, UC_X86_REG_RIP), cpu_cpl(c), chain);
 }
 
+/* Run to the end, stopping at the observer's ticks (machine.h). */
 int machine_run(struct machine *m)
 {
-	enum cpu_stop stop = cpu_run(&m->cpu);
+	const struct machine_observer *o = m->observer;
+	enum cpu_stop stop;
 
+	for (;;) {
+		if (o)
+			m->cpu.stop_at = (m->cpu.vtime / o->period + 1) * o->period;
+		stop = cpu_run(&m->cpu);
+		if (!o || stop != CPU_STOP_DEBUG || m->cpu.debug_reason != CPU_DEBUG_TIME)
+			break;
+		if (!o->tick(o->ctx, m)) {
+			m->cpu.stop_at = 0;
+			fflush(m->serial);
+			return EXIT_INTERRUPTED;
+		}
+	}
+	m->cpu.stop_at = 0;
+	return machine_exit_code(m, stop);
+}
+
+int machine_exit_code(struct machine *m, enum cpu_stop stop)
+{
 	fflush(m->serial);
 	switch (stop) {
 	case CPU_STOP_REQUEST:

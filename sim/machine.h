@@ -26,8 +26,23 @@ struct machine_config {
 	enum exit_style exit_style;
 };
 
+struct machine;
+
+/*
+ * Something that looks at a machine while it runs (sim/view): called every 'period' instructions
+ * of virtual time, at an exact instruction boundary, so that looking never changes what the run
+ * computes. It may block (a paused view: virtual time stands still). Returning false stops the
+ * run: machine_run then returns EXIT_INTERRUPTED.
+ */
+struct machine_observer {
+	void *ctx;
+	uint64_t period;
+	bool (*tick)(void *ctx, struct machine *m);
+};
+
 struct machine {
 	struct machine_config cfg;
+	const struct machine_observer *observer; /* NULL: none */
 	struct cpu cpu;
 	struct vmx vmx;
 	uint8_t *ram;
@@ -39,6 +54,8 @@ struct machine {
 int machine_create(struct machine *m, const struct machine_config *cfg);
 int machine_boot(struct machine *m);
 int machine_run(struct machine *m);
+/* The exit code for how cpu_run stopped (the report of a fault goes to stderr). */
+int machine_exit_code(struct machine *m, enum cpu_stop stop);
 void machine_destroy(struct machine *m);
 
 #endif

@@ -8,6 +8,14 @@ enum { UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR 
 #define LSR_TEMT 0x40
 #define IIR_NO_INT 0x01
 
+static void uart_emit(struct uart *u, uint8_t value)
+{
+	if (u->sink)
+		u->sink(u->sink_ctx, value);
+	else
+		fputc(value, u->out);
+}
+
 uint32_t uart_read(struct uart *u, unsigned reg)
 {
 	bool dlab = u->lcr & LCR_DLAB;
@@ -39,10 +47,8 @@ void uart_write(struct uart *u, unsigned reg, uint8_t value)
 		if (dlab) {
 			u->dll = value;
 		} else {
-			if (u->sink)
-				u->sink(u->sink_ctx, value);
-			else
-				fputc(value, u->out);
+			if (u->bytes >= u->mute)
+				uart_emit(u, value);
 			u->bytes++;
 		}
 		break;

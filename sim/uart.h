@@ -18,6 +18,8 @@ struct uart {
 	void *sink_ctx;
 	uint8_t ier, lcr, mcr, scratch, dll, dlm;
 	uint64_t bytes;
+	/* Bytes 0..mute-1 are not passed on: a debugger re-running the machine has shown them. */
+	uint64_t mute;
 };
 
 uint32_t uart_read(struct uart *u, unsigned reg);

@@ -1,0 +1,69 @@
+/*
+ * What a debugger (sim/debug/) asks of the run loop: stops at exact instruction boundaries.
+ *
+ * - cpu->stop_at: cpu_run returns CPU_STOP_DEBUG (reason CPU_DEBUG_TIME) when virtual time
+ *   reaches it, before anything at that boundary happens (interrupts, VM exits);
+ * - breakpoints: RIP reached an address, the instruction not yet executed;
+ * - watchpoints: an instruction read or wrote a watched range; the stop comes after it;
+ * - the hooks below: an event about to be delivered (held back and delivered when the run goes
+ *   on), a VM exit or a SYSCALL just performed.
+ *
+ * Virtual time is exact at every stop (cpu/run.c corrects it when a block ends early), so a
+ * debugger never changes what a run computes: stepping, stopping and running give the same
+ * state at the same virtual time.
+ */
+#ifndef HVSIM_CPU_DEBUG_H
+#define HVSIM_CPU_DEBUG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <unicorn/unicorn.h>
+
+#include "cpu/events.h"
+#include "cpu/fault.h"
+
+struct cpu;
+
+struct cpu_debug {
+	void *opaque;
+	/* An event is about to be delivered: true stops before it (it is held, see below). */
+	bool (*event)(void *opaque, struct cpu *cpu, const struct fault *f, enum event_kind kind);
+	/* A VM exit was performed (RIP is the host's): true stops here. */
+	bool (*vm_exit)(void *opaque, struct cpu *cpu);
+	/* SYSCALL was performed (RIP is LSTAR's): true stops here. */
+	bool (*syscall)(void *opaque, struct cpu *cpu);
+	/* A breakpoint address was reached (RIP = addr): true stops before the instruction. */
+	bool (*breakpoint)(void *opaque, struct cpu *cpu, uint64_t addr);
+	/* A watched range was accessed by the instruction that just completed. */
+	bool (*watchpoint)(void *opaque, struct cpu *cpu, uint64_t addr, bool write);
+};
+
+/* Why cpu_run returned CPU_STOP_DEBUG. */
+enum cpu_debug_reason {
+	CPU_DEBUG_TIME,       /* vtime reached cpu->stop_at */
+	CPU_DEBUG_BREAKPOINT, /* cpu->debug_addr is the breakpoint */
+	CPU_DEBUG_WATCHPOINT, /* cpu->debug_addr is the address accessed, debug_write how */
+	CPU_DEBUG_EVENT,      /* cpu->held describes the event, delivered when cpu_run goes on */
+	CPU_DEBUG_VM_EXIT,
+	CPU_DEBUG_SYSCALL,
+};
+
+/* An event a debugger stopped before: cpu_run delivers it first when run again. */
+struct cpu_held_event {
+	bool valid;
+	struct fault f;
+	enum event_kind kind;
+	unsigned soft_insn_len;
+};
+
+/* Breakpoints and watchpoints are Unicorn hooks (adding one retranslates: ~10 ms). */
+bool cpu_break_insert(struct cpu *cpu, uint64_t addr, uc_hook *out);
+bool cpu_watch_insert(struct cpu *cpu, uint64_t addr, uint64_t len, bool read, bool write,
+		      uc_hook *out);
+void cpu_point_remove(struct cpu *cpu, uc_hook h);
+void cpu_watch_removed(struct cpu *cpu); /* after removing a watchpoint's hook */
+/* Drop a held event (a debugger moved RIP away from the instruction that raised it). */
+void cpu_drop_held(struct cpu *cpu);
+
+#endif
