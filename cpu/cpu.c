@@ -181,6 +181,16 @@ void cpu_tlb_filled(struct cpu *cpu, uint64_t va)
 void cpu_request_stop(struct cpu *cpu)
 {
 	cpu->stop_requested = true;
+	cpu_stop_after_block(cpu);
+}
+
+/*
+ * Unicorn sees a stop request when the next block starts, after that block's hook: on_block
+ * must not count a block that will not run.
+ */
+void cpu_stop_after_block(struct cpu *cpu)
+{
+	cpu->stopping = true;
 	uc_emu_stop(cpu->uc);
 }
 
@@ -258,13 +268,17 @@ static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 {
 	struct cpu *cpu = opaque;
 
-	if (cpu->stub_active)
+	if (cpu->stub_active || cpu->stopping)
 		return;
 	/*
 	 * A stop requested here ends the run before this block executes (Unicorn checks for it
 	 * after the block hook): count the block only if it runs.
 	 */
 	if (cpu->vtime >= cpu->deadline) {
+		uc_emu_stop(uc);
+		return;
+	}
+	if (cpu->nbreaks && !cpu->breaks_off && !cpu->running_first && cpu_break_check(cpu, pc, size)) {
 		uc_emu_stop(uc);
 		return;
 	}
@@ -285,21 +299,23 @@ static void on_block(uc_engine *uc, uint64_t pc, uint32_t size, void *opaque)
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *opaque)
 {
 	struct cpu *cpu = opaque;
+	(void)uc;
 
 	cpu->exc_pending = true;
 	cpu->exc_vector = (uint8_t)intno;
 	cpu->exc_error = glue_exc_take(&cpu->env, (uint8_t)intno, &cpu->exc_soft);
-	uc_emu_stop(uc);
+	cpu_stop_after_block(cpu);
 }
 
 static bool on_invalid(uc_engine *uc, void *opaque)
 {
 	struct cpu *cpu = opaque;
+	(void)uc;
 
 	cpu->exc_pending = true;
 	cpu->exc_vector = X86_UD;
 	cpu->exc_soft = false;
-	uc_emu_stop(uc);
+	cpu_stop_after_block(cpu);
 	return true;
 }
 
@@ -338,9 +354,10 @@ static bool on_cpuid(uc_engine *uc, void *opaque)
 static void on_syscall(uc_engine *uc, void *opaque)
 {
 	struct cpu *cpu = opaque;
+	(void)uc;
 
 	cpu->syscall_pending = true;
-	uc_emu_stop(uc);
+	cpu_stop_after_block(cpu);
 }
 
 static enum cpu_err add_hooks(struct cpu *cpu)

@@ -91,6 +91,7 @@ struct cpu {
 	bool exc_soft; /* INT n / INT3 / INTO: RIP is already past the instruction */
 
 	bool stop_requested;
+	bool stopping;         /* a hook asked Unicorn to stop: blocks after it do not run */
 	bool hlt_executed;
 	bool syscall_pending;  /* SYSCALL executed: Unicorn only calls hooks, hvsim does the rest */
 	bool stub_active;      /* a CPL-switch stub is running (cpu/cpl.c) */
@@ -144,12 +145,12 @@ struct cpu {
 	const struct cpu_debug *debug;
 	uint64_t stop_at;     /* CPU_STOP_DEBUG when vtime reaches it; 0: never */
 	bool breaks_off;      /* breakpoints do not stop (a debugger stepping off one) */
-	bool debug_stop;      /* a breakpoint or watchpoint hook stopped the run */
+	bool debug_stop;      /* a breakpoint stopped the run */
 	enum cpu_debug_reason debug_reason;
 	uint64_t debug_addr;
 	bool debug_write, watch_hit;
-	unsigned watch_insns; /* watchpoints set: while any is, every instruction is hooked */
-	uc_hook watch_code_hook;
+	const uint64_t *breaks; /* breakpoint addresses (cpu_set_breakpoints) */
+	unsigned nbreaks;
 	struct cpu_held_event held;
 
 	/* The block on_block counted last, for exact virtual time when it ends early. */
@@ -238,6 +239,8 @@ bool cpu_peek(struct cpu *cpu, uint64_t va, void *buf, size_t len);
 
 /* Request the run loop to stop after the current instruction (devices). */
 void cpu_request_stop(struct cpu *cpu);
+/* Stop the run where the executing block ends (hooks inside Unicorn). */
+void cpu_stop_after_block(struct cpu *cpu);
 /* Make the run loop look at timers and interrupts again at the next block boundary. */
 void cpu_kick(struct cpu *cpu);
 

@@ -1,29 +1,13 @@
-/* Breakpoints and watchpoints as Unicorn hooks (cpu/debug.h); the run loop handles the stops. */
+/* Watchpoints as Unicorn memory hooks (cpu/debug.h); breakpoints are checked in on_block. */
 #include "cpu/debug.h"
 
 #include "cpu/cpu.h"
-
-/* Runs before the instruction at 'addr': a stop here leaves it unexecuted (RIP = addr). */
-static void on_breakpoint(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
-{
-	struct cpu *cpu = opaque;
-	(void)size;
-
-	if (cpu->stub_active || cpu->debug_stop || cpu->breaks_off || !cpu->debug ||
-	    !cpu->debug->breakpoint)
-		return;
-	if (cpu->debug->breakpoint(cpu->debug->opaque, cpu, addr)) {
-		cpu->debug_stop = true;
-		cpu->debug_reason = CPU_DEBUG_BREAKPOINT;
-		cpu->debug_addr = addr;
-		uc_emu_stop(uc);
-	}
-}
+#include "cpu/icount.h"
 
 /*
- * A data breakpoint is a trap (SDM Vol. 3, 17.3.1.2): the stop comes after the instruction. The
- * access is noted here; the next instruction's code hook (or the run loop, if the block ends
- * first) stops.
+ * A data breakpoint is a trap (SDM Vol. 3, 17.3.1.2): the stop comes after the instruction. A
+ * stop requested here takes effect where the block ends; a debugger that needs the exact
+ * instruction steps the block again (sim/debug/engine.c).
  */
 static void on_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		      void *opaque)
@@ -34,28 +18,12 @@ static void on_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, 
 
 	if (cpu->stub_active || cpu->watch_hit || !cpu->debug || !cpu->debug->watchpoint)
 		return;
-	if (cpu->debug->watchpoint(cpu->debug->opaque, cpu, addr, write)) {
+	if (cpu->debug->watchpoint(cpu->debug->opaque, cpu, addr, (unsigned)size, write)) {
 		cpu->watch_hit = true;
 		cpu->debug_addr = addr;
 		cpu->debug_write = write;
+		cpu_stop_after_block(cpu);
 	}
-}
-
-static void on_insn_after_watch(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
-{
-	struct cpu *cpu = opaque;
-	(void)addr, (void)size;
-
-	if (cpu->watch_hit && !cpu->debug_stop) {
-		cpu->debug_stop = true;
-		cpu->debug_reason = CPU_DEBUG_WATCHPOINT;
-		uc_emu_stop(uc);
-	}
-}
-
-bool cpu_break_insert(struct cpu *cpu, uint64_t addr, uc_hook *out)
-{
-	return uc_hook_add(cpu->uc, out, UC_HOOK_CODE, on_breakpoint, cpu, addr, addr) == UC_ERR_OK;
 }
 
 bool cpu_watch_insert(struct cpu *cpu, uint64_t addr, uint64_t len, bool read, bool write,
@@ -63,29 +31,55 @@ bool cpu_watch_insert(struct cpu *cpu, uint64_t addr, uint64_t len, bool read, b
 {
 	int type = (read ? UC_HOOK_MEM_READ : 0) | (write ? UC_HOOK_MEM_WRITE : 0);
 
-	if (!len || addr + len - 1 < addr)
+	if (!len || addr + len - 1 < addr || !type)
 		return false;
-	if (!cpu->watch_insns && uc_hook_add(cpu->uc, &cpu->watch_code_hook, UC_HOOK_CODE,
-					     on_insn_after_watch, cpu, 1, 0) != UC_ERR_OK)
-		return false;
-	if (uc_hook_add(cpu->uc, out, type, on_access, cpu, addr, addr + len - 1) != UC_ERR_OK) {
-		if (!cpu->watch_insns)
-			uc_hook_del(cpu->uc, cpu->watch_code_hook);
-		return false;
-	}
-	cpu->watch_insns++;
-	return true;
+	/* Unicorn matches a hook's range against where an access starts, not what it covers. */
+	uint64_t first = addr > CPU_ACCESS_MAX - 1 ? addr - (CPU_ACCESS_MAX - 1) : 0;
+	return uc_hook_add(cpu->uc, out, type, on_access, cpu, first, addr + len - 1) == UC_ERR_OK;
 }
 
-void cpu_point_remove(struct cpu *cpu, uc_hook h)
+void cpu_watch_remove(struct cpu *cpu, uc_hook h)
 {
 	uc_hook_del(cpu->uc, h);
 }
 
-void cpu_watch_removed(struct cpu *cpu)
+void cpu_set_breakpoints(struct cpu *cpu, const uint64_t *addrs, unsigned n)
 {
-	if (cpu->watch_insns && !--cpu->watch_insns)
-		uc_hook_del(cpu->uc, cpu->watch_code_hook);
+	cpu->breaks = addrs;
+	cpu->nbreaks = n;
+}
+
+/*
+ * A breakpoint in the block about to run (on_block): at its first instruction, stop before it;
+ * further in, run the instructions before it alone, as for a deadline (cpu/run.c), so that the
+ * next block starts at the breakpoint. Returns true if the block must not run now.
+ */
+bool cpu_break_check(struct cpu *cpu, uint64_t pc, uint32_t size)
+{
+	uint64_t first = 0;
+	bool found = false;
+
+	for (unsigned i = 0; i < cpu->nbreaks; i++) {
+		uint64_t a = cpu->breaks[i];
+		if (a >= pc && a < pc + size && (!found || a < first)) {
+			first = a;
+			found = true;
+		}
+	}
+	if (!found)
+		return false;
+	if (first == pc) {
+		if (!cpu->debug || !cpu->debug->breakpoint ||
+		    !cpu->debug->breakpoint(cpu->debug->opaque, cpu, pc))
+			return false;
+		cpu->debug_stop = true;
+		cpu->debug_reason = CPU_DEBUG_BREAKPOINT;
+		cpu->debug_addr = pc;
+		return true;
+	}
+	cpu->split_pc = pc;
+	cpu->split_insns = icount_before(cpu, pc, first);
+	return cpu->split_insns != 0;
 }
 
 void cpu_drop_held(struct cpu *cpu)

@@ -4,7 +4,8 @@
  * - cpu->stop_at: cpu_run returns CPU_STOP_DEBUG (reason CPU_DEBUG_TIME) when virtual time
  *   reaches it, before anything at that boundary happens (interrupts, VM exits);
  * - breakpoints: RIP reached an address, the instruction not yet executed;
- * - watchpoints: an instruction read or wrote a watched range; the stop comes after it;
+ * - watchpoints: an instruction read or wrote a watched range; the stop comes at the end of
+ *   its block (the engine steps the block again for the exact instruction);
  * - the hooks below: an event about to be delivered (held back and delivered when the run goes
  *   on), a VM exit or a SYSCALL just performed.
  *
@@ -35,9 +36,11 @@ struct cpu_debug {
 	bool (*syscall)(void *opaque, struct cpu *cpu);
 	/* A breakpoint address was reached (RIP = addr): true stops before the instruction. */
 	bool (*breakpoint)(void *opaque, struct cpu *cpu, uint64_t addr);
-	/* A watched range was accessed by the instruction that just completed. */
-	bool (*watchpoint)(void *opaque, struct cpu *cpu, uint64_t addr, bool write);
+	/* An access of 'size' bytes at 'addr' near a watched range: true stops (cpu/debug.c). */
+	bool (*watchpoint)(void *opaque, struct cpu *cpu, uint64_t addr, unsigned size, bool write);
 };
+
+#define CPU_ACCESS_MAX 64 /* the widest single data access (an AVX-512 register) */
 
 /* Why cpu_run returned CPU_STOP_DEBUG. */
 enum cpu_debug_reason {
@@ -57,12 +60,16 @@ struct cpu_held_event {
 	unsigned soft_insn_len;
 };
 
-/* Breakpoints and watchpoints are Unicorn hooks (adding one retranslates: ~10 ms). */
-bool cpu_break_insert(struct cpu *cpu, uint64_t addr, uc_hook *out);
+/*
+ * Breakpoints: an array the debugger owns, looked at when a block starts (no Unicorn code hook:
+ * with one, Unicorn stops synchronising RIP when a run stops between blocks). Watchpoints are
+ * Unicorn memory hooks (adding one retranslates: ~10 ms).
+ */
+void cpu_set_breakpoints(struct cpu *cpu, const uint64_t *addrs, unsigned n);
+bool cpu_break_check(struct cpu *cpu, uint64_t pc, uint32_t size); /* on_block: cpu/debug.c */
 bool cpu_watch_insert(struct cpu *cpu, uint64_t addr, uint64_t len, bool read, bool write,
 		      uc_hook *out);
-void cpu_point_remove(struct cpu *cpu, uc_hook h);
-void cpu_watch_removed(struct cpu *cpu); /* after removing a watchpoint's hook */
+void cpu_watch_remove(struct cpu *cpu, uc_hook h);
 /* Drop a held event (a debugger moved RIP away from the instruction that raised it). */
 void cpu_drop_held(struct cpu *cpu);
 

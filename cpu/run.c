@@ -419,13 +419,13 @@ static uc_err execute(struct cpu *cpu, uint64_t rip, bool step)
 	cpu->split_insns = 0;
 	if (step)
 		return run_first(cpu, rip, 1);
-	if (split && rip == cpu->split_pc && cpu->vtime + split == cpu->deadline)
+	if (split && rip == cpu->split_pc && cpu->vtime + split <= cpu->deadline)
 		return run_first(cpu, rip, split);
 	return uc_emu_start(cpu->uc, rip, UNTIL_NEVER, 0, 0);
 }
 
 /*
- * A block that ended early (an exception, a VM exit, a debugger's stop inside it) retired only
+ * A block that ended early (an exception, a VM exit) retired only
  * the instructions before RIP: a faulting instruction does not complete. on_block counted the
  * whole block. A fetch fault belongs to a block being translated, which was not counted.
  */
@@ -440,11 +440,11 @@ static void retire_exact(struct cpu *cpu)
 		cpu->vtime = cpu->block_vtime + icount_before(cpu, cpu->block_pc, rip);
 }
 
-/* A breakpoint or watchpoint stopped the run (cpu/debug.c). */
+/* A breakpoint or watchpoint stopped the run (cpu/debug.c), between blocks. */
 static enum cpu_stop debug_stopped(struct cpu *cpu)
 {
 	if (!cpu->debug_stop)
-		cpu->debug_reason = CPU_DEBUG_WATCHPOINT; /* its instruction ended the block */
+		cpu->debug_reason = CPU_DEBUG_WATCHPOINT;
 	cpu->debug_stop = cpu->watch_hit = false;
 	return CPU_STOP_DEBUG;
 }
@@ -491,14 +491,14 @@ enum cpu_stop cpu_run(struct cpu *cpu)
 			continue;
 		}
 		cpu->fault_pending = cpu->exc_pending = cpu->hlt_executed = cpu->syscall_pending = false;
-		cpu->stop_requested = cpu->debug_stop = cpu->watch_hit = false;
+		cpu->stop_requested = cpu->debug_stop = cpu->watch_hit = cpu->stopping = false;
 		cpu->block_size = 0;
 
 		cpu->executing = true;
 		err = execute(cpu, rip, step);
 		cpu->executing = false;
 
-		if (cpu->fault_pending || cpu->exc_pending || cpu->vmexit_pending || cpu->debug_stop)
+		if (cpu->fault_pending || cpu->exc_pending || cpu->vmexit_pending)
 			retire_exact(cpu);
 		if (cpu->stop_requested)
 			return CPU_STOP_REQUEST;

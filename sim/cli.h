@@ -32,11 +32,11 @@ bool parse_count(const char *s, uint64_t *out);
 bool parse_log_list(const char *s, unsigned *log);
 
 int cmd_run(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
-int cmd_not_built(int argc, char **argv);
 
 #endif

@@ -28,17 +28,3 @@ int cmd_info(int argc, char **argv)
 		printf("  %-22s %s\n", profile_at(i)->name, profile_at(i)->summary);
 	return EXIT_OK;
 }
-
-int cmd_not_built(int argc, char **argv)
-{
-	for (const struct command *c = commands; c->name; c++) {
-		if (strcmp(c->name, argv[0]))
-			continue;
-		if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-			printf("usage: hvsim %s ...\n\n%s.\n", c->name, c->summary);
-			return EXIT_OK;
-		}
-	}
-	fprintf(stderr, "hvsim %s: not built yet in this version (exit code 2)\n", argv[0]);
-	return EXIT_USAGE;
-}

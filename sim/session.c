@@ -9,6 +9,7 @@
 #include "sim/exitcode.h"
 #include "sim/loader.h"
 #include "sim/session.h"
+#include "sim/view/view.h"
 
 /* ---- images ---- */
 
@@ -80,7 +81,7 @@ static void com1_to_stream(void *ctx, uint8_t byte)
 
 /* Boot hv with tracker t and run it to the end; returns the machine's exit code. */
 static int migrate_once(const struct session_opts *o, const struct images *im, enum mig_tracker t,
-			const struct session_hooks *hooks, struct mig_run *run, FILE *echo)
+			const struct session_hooks *hooks, struct view *view, struct mig_run *run, FILE *echo)
 {
 	char cmdline[sizeof im->cmdline + 32];
 	struct machine_config mc = o->mc;
@@ -103,11 +104,14 @@ static int migrate_once(const struct session_opts *o, const struct images *im, e
 		if (hooks && (rc = hooks->attach(hooks->ctx, &m, t)) == EXIT_OK)
 			attached = true;
 	}
+	bool viewed = rc == EXIT_OK && view && (rc = view_attach(view, &m, t, run)) == EXIT_OK;
 	if (rc == EXIT_OK)
 		rc = machine_boot(&m);
 	if (rc == EXIT_OK)
 		rc = machine_run(&m);
 	mig_stream_end(&s);
+	if (viewed)
+		view_detach(view, &m);
 	if (attached) /* a note about the run: beside the table, never into --serial's transcript */
 		rc = hooks->detach(hooks->ctx, &m, rc,
 				   is_stdout(o->json) || is_stdout(o->csv) ? stderr : stdout);
@@ -151,6 +155,11 @@ static int verdict(const struct session_opts *o, const struct mig_run *r, enum m
 
 	if (rc == EXIT_USAGE || rc == EXIT_SIM_FAULT)
 		return rc; /* the machine or the hooks have said why */
+	if (rc == EXIT_INTERRUPTED) {
+		fprintf(stderr, "hvsim %s: tracker %s: stopped from the view before the run ended\n",
+			o->name, r->label);
+		return rc;
+	}
 	if (r->err) {
 		fprintf(stderr, "hvsim %s: tracker %s: hv's statistics: %s\n", o->name, r->label, r->error);
 		return EXIT_GUEST_FAIL;
@@ -249,22 +258,41 @@ static unsigned trackers(const struct session_opts *o, enum mig_tracker *list)
 	return MIG_TRACKER_COUNT;
 }
 
-/* Run every tracker; EXIT_USAGE at once if the machine refuses the images, else EXIT_OK. */
+/*
+ * Run every tracker (*n: how many ran; a run stopped from the view is the last); EXIT_USAGE at
+ * once if the machine refuses the images, else EXIT_OK.
+ */
 static int run_all(const struct session_opts *o, const struct images *im, const enum mig_tracker *list,
-		   unsigned n, const struct session_hooks *hooks, struct mig_run *runs, int *rcs,
-		   FILE *console)
+		   unsigned *n, const struct session_hooks *hooks, struct view *view,
+		   struct mig_run *runs, int *rcs, FILE *console)
 {
-	for (unsigned i = 0; i < n; i++) {
-		if (n > 1 && !o->serial)
+	for (unsigned i = 0; i < *n; i++) {
+		if (*n > 1 && !o->serial)
 			fprintf(console, "=== hvsim %s: tracker %s ===\n", o->name, mig_tracker_name(list[i]));
-		rcs[i] = migrate_once(o, im, list[i], hooks, &runs[i], console);
+		rcs[i] = migrate_once(o, im, list[i], hooks, view, &runs[i], console);
 		if (rcs[i] == EXIT_USAGE) {
 			for (unsigned j = 0; j <= i; j++)
 				mig_run_free(&runs[j]);
 			return EXIT_USAGE;
 		}
+		if (rcs[i] == EXIT_INTERRUPTED)
+			*n = i + 1;
 	}
 	return EXIT_OK;
+}
+
+/* --view / --png: NULL without them; EXIT_USAGE if the window or a file cannot be had. */
+static int open_view(const struct session_opts *o, struct view **view)
+{
+	struct view_config vc = {
+		.cmd = o->name, .guest = o->guest, .window = o->view, .png = o->png,
+		.screenshot = o->view_screenshot, .all = o->all,
+		.guest_pages = session_guest_ram(o->mem) / MIG_PAGE_SIZE,
+		.pml_entries = (unsigned)o->pml_entries,
+	};
+
+	*view = NULL;
+	return o->view || o->png ? view_open(view, &vc) : EXIT_OK;
 }
 
 int session_run(const struct session_opts *o, const struct session_hooks *hooks)
@@ -275,21 +303,30 @@ int session_run(const struct session_opts *o, const struct session_hooks *hooks)
 	const struct mig_run *view[MIG_TRACKER_COUNT];
 	int rcs[MIG_TRACKER_COUNT], worst = EXIT_OK, rc;
 
+	struct view *v;
+
 	if ((rc = find_images(o, &im)) || (rc = check_writable(o, o->json)) ||
-	    (rc = check_writable(o, o->csv)))
+	    (rc = check_writable(o, o->csv)) || (rc = open_view(o, &v)))
 		return rc;
 	FILE *console = console_file(o);
-	if (!console)
+	if (!console) {
+		view_close(v);
 		return usage_error(o->name, "--serial '%s': cannot open for writing", o->serial);
+	}
 	unsigned n = trackers(o, list);
-	rc = run_all(o, &im, list, n, hooks, runs, rcs, console);
+	rc = run_all(o, &im, list, &n, hooks, v, runs, rcs, console);
 	if (o->serial)
 		fclose(console);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK) {
+		view_close(v);
 		return rc;
+	}
 	for (unsigned i = 0; i < n; i++)
 		view[i] = &runs[i];
 	bool written = report(o, view, n);
+	if (v) /* after the table: a window held open does not keep it back */
+		written = view_finish(v, view, n) && written;
+	view_close(v);
 	for (unsigned i = 0; i < n; i++) {
 		rc = verdict(o, &runs[i], list[i], rcs[i]);
 		worst = rc > worst ? rc : worst;

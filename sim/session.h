@@ -49,6 +49,9 @@ struct session_opts {
 	/* replay */
 	const char *trace;
 	bool stats;
+	/* migrate and replay: seeing it (sim/view/view.h) */
+	bool view;
+	const char *png, *view_screenshot;
 };
 
 /*

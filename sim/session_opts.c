@@ -19,7 +19,7 @@
 enum {
 	OPT_GUEST = 256, OPT_TRACKER, OPT_BANDWIDTH, OPT_MAX_ROUNDS, OPT_THRESHOLD, OPT_PML_ENTRIES,
 	OPT_MIGRATE_AFTER, OPT_GUEST_ARGS, OPT_JSON, OPT_CSV, OPT_HV, OPT_WORKLOADS, OPT_CPU, OPT_LOG,
-	OPT_SERIAL, OPT_MAX_INSNS, OPT_QUANTUM, OPT_STATS,
+	OPT_SERIAL, OPT_MAX_INSNS, OPT_QUANTUM, OPT_STATS, OPT_VIEW, OPT_PNG, OPT_VIEW_SCREENSHOT,
 };
 
 struct opt_row {
@@ -72,6 +72,16 @@ static const struct opt_row rows[] = {
 	  "write all of COM1 (console and @mig lines) to FILE instead\nof the console on stdout" },
 	{ "max-insns", OPT_MAX_INSNS, M | R | P, "N",
 	  "stop with exit code 3 after N instructions per run (k/M/G)" },
+	{ "view", OPT_VIEW, M | P, NULL,
+	  "watch it in a window: guest memory by page state, the PML\nlog, VM exits, rounds, COM1 "
+	  "(space pauses, s steps, +/-\nzoom, arrows scroll, q stops with exit code 4); the window\n"
+	  "stays open at the end until q" },
+	{ "png", OPT_PNG, M | P, "FILE",
+	  "at the end, draw the view to FILE and the pages dirtied and\nsent per round to "
+	  "FILE-rounds.png (a .png suffix stays\nlast); with --tracker all, FILE-pml.png, "
+	  "FILE-wp.png\nand FILE-scan.png. No window needed" },
+	{ "view-screenshot", OPT_VIEW_SCREENSHOT, M | P, "FILE",
+	  "with --view: save the window as PNG to FILE when the runs\nend, and close it" },
 	{ "help", 'h', M | R | P, NULL, "show this help" },
 };
 
@@ -129,8 +139,9 @@ static void usage(FILE *f, enum session_cmd cmd)
 		   "            1 a guest result other than SUCCESS, a verify mismatch, lost pages, or hv's\n"
 		   "              statistics missing, malformed or inconsistent\n"
 		   "            2 usage or input error (bad option, image not found, output not writable%s)\n"
-		   "            3 simulator fault (triple fault, --max-insns exhausted, unmodelled state)\n",
-		cmd == SESSION_REPLAY ? ",\n              a truncated, corrupt or hostile trace" : "");
+		   "            3 simulator fault (triple fault, --max-insns exhausted, unmodelled state)\n%s",
+		cmd == SESSION_REPLAY ? ",\n              a truncated, corrupt or hostile trace" : "",
+		cmd == SESSION_RECORD ? "" : "            4 stopped from the --view window (q) before the end\n");
 }
 
 static bool is_name(const char *s)
@@ -214,6 +225,9 @@ static int set_option(struct session_opts *o, int opt, const char *arg)
 	case OPT_WORKLOADS: o->workloads = arg; return EXIT_OK;
 	case OPT_SERIAL: o->serial = arg; return EXIT_OK;
 	case OPT_STATS: o->stats = true; return EXIT_OK;
+	case OPT_VIEW: o->view = true; return EXIT_OK;
+	case OPT_PNG: o->png = arg; return EXIT_OK;
+	case OPT_VIEW_SCREENSHOT: o->view_screenshot = arg; return EXIT_OK;
 	case 'o': o->output = arg; return EXIT_OK;
 	case OPT_CPU:
 		if (!profile_find(arg))
@@ -269,6 +283,10 @@ static int check_required(struct session_opts *o, int argc, char **argv)
 		return usage_error(o->name, "-o -: a trace is binary; give a file name");
 	if (o->json && o->csv && !strcmp(o->json, "-") && !strcmp(o->csv, "-"))
 		return usage_error(o->name, "--json - and --csv - cannot both write to stdout");
+	if (o->view_screenshot && !o->view)
+		return usage_error(o->name, "--view-screenshot saves the --view window: give --view too");
+	if (o->png && !strcmp(o->png, "-"))
+		return usage_error(o->name, "--png -: give a file name (two files are written)");
 	return SESSION_ARGS_RUN;
 }
 

@@ -203,6 +203,11 @@ void ept_translate(struct ept_ctx *ctx, const struct ept_access *a, struct ept_r
 	r->prot = grant(&w, allowed, eptp.ad);
 }
 
+void ept_entry_format(struct pt_format *f, const struct ept_caps *caps, bool ad)
+{
+	ept_format(f, caps, ad);
+}
+
 /* EPTP checks on VM entry (SDM 27.2.1.1 "VM-Execution Control Fields"; 26.2.1.1 in newer SDMs). */
 enum eptp_check ept_check_eptp(const struct ept_caps *caps, uint64_t raw)
 {

@@ -112,4 +112,7 @@ struct ept_result {
 /* Translate one access, setting A/D flags and logging to PML exactly as the SDM says. */
 void ept_translate(struct ept_ctx *ctx, const struct ept_access *a, struct ept_result *r);
 
+/* The EPT entry format ept_translate walks with (cpu/pagewalk.h), for debuggers' own walks. */
+void ept_entry_format(struct pt_format *f, const struct ept_caps *caps, bool ad);
+
 #endif
