@@ -86,7 +86,8 @@ void canvas_hline(struct canvas *c, int x, int y, int w, struct rgb col)
 	canvas_fill(c, x, y, w, 1, col);
 }
 
-static int draw_text(struct canvas *c, TTF_Font *font, int x, int y, struct rgb col, const char *text)
+static int draw_text(struct canvas *c, TTF_Font *font, int x, int y, struct rgb col,
+		     const char *text)
 {
 	SDL_Color fg = { col.r, col.g, col.b, 255 };
 	SDL_Surface *s;

@@ -2,7 +2,7 @@
  * The per-round chart (render.h): for each pre-copy round and the stop-and-copy, a group of bars,
  * two per run (pages dirtied, pages sent), from hv's own "@mig" figures. Every group has a
  * bracket under it on one pixel row that holds nothing else, so a program can count the groups
- * (README-section).
+ * (README "Seeing it").
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +27,8 @@ static unsigned chart_groups(const struct mig_run *const *runs, unsigned n, bool
 }
 
 /* Run i's round in group g, or NULL where it has none. */
-static const struct mig_round *group_round(const struct mig_run *r, unsigned g, unsigned groups, bool final)
+static const struct mig_round *group_round(const struct mig_run *r, unsigned g, unsigned groups,
+					   bool final)
 {
 	if (final && g == groups - 1)
 		return r->have_final ? &r->final : NULL;
@@ -47,7 +48,8 @@ uint64_t chart_nice_max(uint64_t v)
 	return p * 10;
 }
 
-static uint64_t chart_max(const struct mig_run *const *runs, unsigned n, unsigned groups, bool final)
+static uint64_t chart_max(const struct mig_run *const *runs, unsigned n, unsigned groups,
+			  bool final)
 {
 	uint64_t max = 10; /* an empty chart still has an axis that reads well */
 
@@ -72,8 +74,8 @@ static void axis(struct canvas *c, const struct chart_geom *p, uint64_t max)
 	}
 }
 
-static void bar(struct canvas *c, const struct chart_geom *p, int x, int w, uint64_t v, uint64_t max,
-		struct rgb col)
+static void bar(struct canvas *c, const struct chart_geom *p, int x, int w, uint64_t v,
+		uint64_t max, struct rgb col)
 {
 	int h = (int)((double)p->h * (double)v / (double)max + 0.5);
 

@@ -20,7 +20,8 @@ static bool watched_vm_exit(struct cpu *cpu, const struct virt_event *ev,
 			    const struct virt_event *vectoring)
 {
 	/* cpu->virt is the ops member of the watch that installed it */
-	struct exit_watch *w = (struct exit_watch *)((char *)cpu->virt - offsetof(struct exit_watch, ops));
+	const struct exit_watch *w =
+		(const struct exit_watch *)((const char *)cpu->virt - offsetof(struct exit_watch, ops));
 
 	if (!w->inner->vm_exit(cpu, ev, vectoring))
 		return false;
@@ -28,8 +29,8 @@ static bool watched_vm_exit(struct cpu *cpu, const struct virt_event *ev,
 	return true;
 }
 
-void exit_watch_start(struct exit_watch *w, struct cpu *cpu, void (*seen)(void *ctx, unsigned reason),
-		      void *ctx)
+void exit_watch_start(struct exit_watch *w, struct cpu *cpu,
+		      void (*seen)(void *ctx, unsigned reason), void *ctx)
 {
 	*w = (struct exit_watch){ .ops = *cpu->virt, .inner = cpu->virt, .cpu = cpu, .seen = seen,
 				  .ctx = ctx };

@@ -24,8 +24,8 @@ struct exit_watch {
 	void *ctx;
 };
 
-void exit_watch_start(struct exit_watch *w, struct cpu *cpu, void (*seen)(void *ctx, unsigned reason),
-		      void *ctx);
+void exit_watch_start(struct exit_watch *w, struct cpu *cpu,
+		      void (*seen)(void *ctx, unsigned reason), void *ctx);
 void exit_watch_stop(struct exit_watch *w);
 
 /*

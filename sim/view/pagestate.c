@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "sim/machine.h"
+#include "vmx/controls.h"
 #include "vmx/vmcs.h"
 
 #define PAGE_SHIFT 12
 #define EPT_ENTRIES 512
 #define EPT_LEVELS 4
-#define PROC2_ENABLE_PML (1u << 17) /* secondary processor-based control (SDM Vol. 3, Table 25-7) */
 
 /* An EPT paging-structure entry (SDM Vol. 3, Tables 29-1 to 29-6): only what the view reads. */
 typedef union {
@@ -86,7 +86,8 @@ static void leaf(struct pagestate *ps, uint64_t gfn, uint64_t n, epte_t e)
 }
 
 /* The table at host-physical 'table' maps guest pages from gfn0, each entry 512^(level-1). */
-static void walk(struct pagestate *ps, const struct phys *phys, uint64_t table, int level, uint64_t gfn0)
+static void walk(struct pagestate *ps, const struct phys *phys, uint64_t table, int level,
+		 uint64_t gfn0)
 {
 	const uint8_t *t = phys_host(phys, table, EPT_ENTRIES * 8);
 	uint64_t span = 1ull << (9 * (level - 1));

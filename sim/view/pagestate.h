@@ -16,8 +16,8 @@
  * non-root operation (hv is not running). hv harvests only while handling a VMX-preemption
  * timer exit and prints "@mig round" right after, so the sample taken at that exit is exactly
  * the set the harvest finds (hv's own writes into guest memory, which the hardware does not see
- * and hv marks dirty by hand, are the one thing missing). sim/view/README-section.md has the
- * legend.
+ * and hv marks dirty by hand, are the one thing missing). The legend is in README "Seeing it:
+ * --view and --png".
  */
 #ifndef HVSIM_SIM_VIEW_PAGESTATE_H
 #define HVSIM_SIM_VIEW_PAGESTATE_H
@@ -62,7 +62,8 @@ struct pagestate {
 	unsigned seen_rounds;
 };
 
-bool pagestate_init(struct pagestate *ps, uint64_t npages, enum mig_tracker t, unsigned pml_entries);
+bool pagestate_init(struct pagestate *ps, uint64_t npages, enum mig_tracker t,
+		    unsigned pml_entries);
 void pagestate_free(struct pagestate *ps);
 
 /* Read the EPT leaves and the PML log of the machine's current VMCS (at a consistent moment). */

@@ -1,7 +1,7 @@
 /*
  * Writing a canvas to a PNG file with libpng: 8-bit RGB, no timestamp (the same run gives the
  * same bytes), and tEXt chunks that say where the picture's parts are, so that a program can
- * find a page's cell or a chart's bars without knowing the layout (sim/view/README-section.md).
+ * find a page's cell or a chart's bars without knowing the layout (README "Seeing it").
  */
 #ifndef HVSIM_SIM_VIEW_PNG_H
 #define HVSIM_SIM_VIEW_PNG_H

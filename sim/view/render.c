@@ -40,12 +40,12 @@ uint64_t grid_fit_ppc(uint64_t npages, int w, int h)
 }
 
 void grid_layout(struct grid_geom *g, int x, int y, int w, int h, uint64_t npages, uint64_t ppc,
-		 uint64_t first)
+		 int cell, uint64_t first)
 {
 	uint64_t cells = first < npages ? (npages - first + ppc - 1) / ppc : 1;
-	int s = GRID_MAX_CELL;
+	int s = cell ? cell : GRID_MAX_CELL;
 
-	while (s > GRID_MIN_CELL && (uint64_t)(w / s) * (uint64_t)(h / s) < cells)
+	while (!cell && s > GRID_MIN_CELL && (uint64_t)(w / s) * (uint64_t)(h / s) < cells)
 		s--;
 	*g = (struct grid_geom){ .x = x, .y = y, .cell = s, .cols = w / s, .first = first, .ppc = ppc,
 				 .npages = npages };
@@ -56,7 +56,7 @@ void grid_layout(struct grid_geom *g, int x, int y, int w, int h, uint64_t npage
 /*
  * A cell of several pages shows their mix: a band per state, as tall as its share of the pages
  * (largest remainders), and at least a pixel for a state any page is in, so that one dirty page
- * among 128 still shows.
+ * among hundreds still shows.
  */
 static void cell_bands(int inner, const uint64_t *counts, uint64_t total, int *h)
 {
@@ -260,7 +260,8 @@ static const char *human(double v, char *buf, size_t n)
 	return buf;
 }
 
-static int exit_legend(struct canvas *c, const struct exit_series *e, const unsigned *list, unsigned n, int y)
+static int exit_legend(struct canvas *c, const struct exit_series *e, const unsigned *list,
+		       unsigned n, int y)
 {
 	int x = RIGHT_X;
 	char name[40];
@@ -347,7 +348,8 @@ void render_view(struct canvas *c, const struct view_model *m, struct grid_geom 
 	canvas_clear(c, THEME_BG);
 	header(c, m);
 	status_bar(c, m);
-	grid_layout(g, VIEW_GRID_X, VIEW_GRID_Y, VIEW_GRID_W, VIEW_GRID_H, ps->npages, ppc, m->first);
+	grid_layout(g, VIEW_GRID_X, VIEW_GRID_Y, VIEW_GRID_W, VIEW_GRID_H, ps->npages, ppc, m->cell,
+		    m->first);
 	grid_caption(c, ps, g);
 	draw_grid(c, ps, g);
 	int y = legend(c, ps, 44) + 8;

@@ -20,9 +20,10 @@
 #define CHART_W 960
 #define CHART_H 540
 #define GRID_MIN_CELL 4  /* pixels: below this a cell's mix cannot be seen */
-#define GRID_MAX_CELL 32
+#define GRID_MAX_CELL 32 /* the largest cells that fitting picks */
+#define GRID_ZOOM_CELL 64 /* the largest cells zooming in makes */
 
-/* The legend's colours (sim/view/README-section.md lists them). */
+/* The legend's colours (README "Seeing it" lists them). */
 struct rgb page_state_rgb(enum page_state s);
 
 /* Where the grid is and what it shows: page p is in cell (p - first) / ppc, row-major. */
@@ -33,8 +34,9 @@ struct grid_geom {
 
 /* Pages per cell, a power of two, that fits all of npages into w x h. */
 uint64_t grid_fit_ppc(uint64_t npages, int w, int h);
+/* Cells of 'cell' pixels (0: the largest that fit the pages from 'first', up to GRID_MAX_CELL). */
 void grid_layout(struct grid_geom *g, int x, int y, int w, int h, uint64_t npages, uint64_t ppc,
-		 uint64_t first);
+		 int cell, uint64_t first);
 
 struct view_model {
 	const char *title;  /* "hvsim migrate" */
@@ -47,7 +49,9 @@ struct view_model {
 	const struct console *console;
 	uint64_t vtime;
 	const char *status; /* a line for the header: "paused", ... */
-	uint64_t ppc, first; /* the grid's zoom (ppc 0: fit everything) and first page */
+	/* the grid's zoom: pages per cell (0: fit all of memory), cell size (0: fit) and first page */
+	uint64_t ppc, first;
+	int cell;
 };
 
 /* The grid's area in the view (for zooming). */
@@ -58,7 +62,7 @@ struct view_model {
 
 void render_view(struct canvas *c, const struct view_model *m, struct grid_geom *g);
 
-/* Where the chart's group brackets are: one run of bracket pixels per round (README-section). */
+/* Where the chart's group brackets are: one run of bracket pixels per group (README "Seeing it"). */
 struct chart_geom {
 	int x, y, w, h; /* the plot area; the bars stand on its bottom edge */
 	int bracket_y;  /* a row with one bracket per group of bars, nothing else */

@@ -4,6 +4,7 @@
  */
 #include "sim/view/view_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -136,6 +137,7 @@ int view_attach(struct view *v, struct machine *m, enum mig_tracker t, const str
 		fprintf(stderr, "hvsim %s: out of memory for the view's page states\n", v->cfg.cmd);
 		return EXIT_USAGE;
 	}
+	assert(v->nruns < MIG_TRACKER_COUNT); /* a session runs each tracker at most once */
 	v->m = m;
 	v->tracker = t;
 	v->runs[v->nruns++] = run;
@@ -159,10 +161,11 @@ void view_model(const struct view *v, struct view_model *vm, const char *status)
 		.title = v->cfg.cmd, .guest = v->cfg.guest, .tracker = v->tracker, .ps = &v->ps,
 		.exits = &v->exits, .runs = v->runs, .nruns = v->nruns, .console = &v->console,
 		.vtime = v->vtime, .status = status, .ppc = v->ppc, .first = v->first,
+		.cell = v->cell,
 	};
 }
 
-/* The canvas as a PNG file, with where its grid is (README-section: "hvsim-grid"). */
+/* The canvas as a PNG file, with where its grid is (README "Seeing it": "hvsim-grid"). */
 bool view_write_png(struct view *v, const char *name, const struct grid_geom *g, const char *opt)
 {
 	char notes[200], err[300];
@@ -189,6 +192,7 @@ static void write_run_png(struct view *v)
 	view_model(v, &vm, "end of the run");
 	vm.ppc = 0; /* the report shows all of memory */
 	vm.first = 0;
+	vm.cell = 0;
 	render_view(&v->canvas, &vm, &g);
 	view_write_png(v, name, &g, "--png");
 }

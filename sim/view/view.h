@@ -3,7 +3,7 @@
  * of a migration session. The view only reads the machine: EPT leaves, the PML log and VMCS
  * fields at consistent moments (sim/view/pagestate.h), VM exits as they happen (exitwatch.h) and
  * hv's COM1 output, which it passes on unchanged. A run with and without it computes the same.
- * sim/view/README-section.md is the user's documentation.
+ * README "Seeing it: --view and --png" is the user's documentation.
  */
 #ifndef HVSIM_SIM_VIEW_VIEW_H
 #define HVSIM_SIM_VIEW_VIEW_H

@@ -35,7 +35,8 @@ struct view {
 	SDL_Window *window;
 	struct machine_observer observer;
 	bool paused, step, quit;
-	uint64_t ppc, first; /* the grid's zoom: pages per cell (0: all of memory) and first page */
+	uint64_t ppc, first; /* the grid's zoom (render.h, struct view_model) */
+	int cell;
 	struct grid_geom grid;
 	uint32_t last_frame; /* SDL_GetTicks(): frame pacing only, never the run's business */
 };

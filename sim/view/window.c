@@ -70,26 +70,38 @@ static void present(struct view *v, bool ended)
 
 /* ---- keys ---- */
 
+/*
+ * Zooming in halves the pages per cell down to one, then doubles the cells' size; zooming out
+ * undoes it, back to all of memory at once. A grid that no longer shows every page scrolls.
+ */
 static void zoom(struct view *v, bool in)
 {
 	uint64_t fit = grid_fit_ppc(v->ps.npages, VIEW_GRID_W, VIEW_GRID_H);
 	uint64_t ppc = v->ppc ? v->ppc : fit;
+	struct grid_geom natural;
 
-	if (in && ppc > 1)
+	if (in && ppc > 1) {
 		ppc /= 2;
-	else if (!in)
+	} else if (in) {
+		v->cell = 2 * v->grid.cell < GRID_ZOOM_CELL ? 2 * v->grid.cell : GRID_ZOOM_CELL;
+	} else if (v->cell) {
+		grid_layout(&natural, 0, 0, VIEW_GRID_W, VIEW_GRID_H, v->ps.npages, ppc, 0, v->first);
+		v->cell = v->cell / 2 > natural.cell ? v->cell / 2 : 0;
+	} else if (ppc < fit) {
 		ppc *= 2;
+	}
 	v->ppc = ppc >= fit ? 0 : ppc;
-	v->first = v->ppc ? v->first / v->ppc * v->ppc : 0;
+	v->first = v->ppc || v->cell ? v->first / ppc * ppc : 0;
 }
 
 /* Scroll by whole rows of the grid as it is drawn now. */
 static void scroll(struct view *v, int rows)
 {
-	uint64_t row = (uint64_t)v->grid.cols * v->grid.ppc, by = row * (uint64_t)(rows < 0 ? -rows : rows);
+	uint64_t row = (uint64_t)v->grid.cols * v->grid.ppc;
+	uint64_t by = row * (uint64_t)(rows < 0 ? -rows : rows);
 
-	if (!v->ppc)
-		return;
+	if (!v->ppc && !v->cell)
+		return; /* all of memory is in view */
 	if (rows < 0)
 		v->first = v->first > by ? v->first - by : 0;
 	else if (v->first + by < v->ps.npages)

@@ -5,9 +5,9 @@
  * harvests exactly the pages written in it; round r + 1 sends round r's harvest; after the last
  * allowed round the stop-and-copy sends the last harvest. PML logging follows the SDM (Vol. 3,
  * 29.3.6): with a log of N entries, the (N+1)-th newly dirtied page finds it full, hv drains it,
- * and the page is logged again at the top. The colours are the legend of
- * sim/view/README-section.md; where a page's cell is comes from the PNG's "hvsim-grid" text, and
- * the chart's bracket row from "hvsim-chart".
+ * and the page is logged again at the top. The colours are the legend of README "Seeing it:
+ * --view and --png"; where a page's cell is comes from the PNG's "hvsim-grid" text, and the
+ * chart's bracket row from "hvsim-chart".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +33,7 @@
 #define ROUNDS 5          /* hv's default max_rounds */
 #define PML_ENTRIES 64
 
-/* The legend (README-section.md); struct rgb is the view's own {r, g, b}. */
+/* The legend (README "Seeing it"); struct rgb is the view's own {r, g, b}. */
 static const struct rgb SENT_FINAL = { 230, 60, 200 }, PML_LOGGED = { 255, 215, 0 },
 			DIRTY = { 230, 50, 40 }, SENT_ROUND = { 40, 180, 90 },
 			WRITE_PROTECTED = { 60, 110, 220 }, CLEAN = { 72, 76, 86 };
@@ -216,12 +216,13 @@ static json_t *load_json(const char *path)
 
 static const char *colour_name(struct rgb c)
 {
-	static const struct {
+	const struct {
 		struct rgb c;
 		const char *name;
-	} names[] = { { { 230, 60, 200 }, "sent in stop-and-copy" }, { { 255, 215, 0 }, "in the PML log" },
-		      { { 230, 50, 40 }, "dirty" }, { { 40, 180, 90 }, "sent this round" },
-		      { { 60, 110, 220 }, "write-protected" }, { { 72, 76, 86 }, "clean" } };
+	} names[] = { { SENT_FINAL, "sent in stop-and-copy" }, { PML_LOGGED, "in the PML log" },
+		      { DIRTY, "dirty" }, { SENT_ROUND, "sent this round" },
+		      { WRITE_PROTECTED, "write-protected" }, { CLEAN, "clean" } };
+
 	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (same(c, names[i].c))
 			return names[i].name;
@@ -230,8 +231,17 @@ static const char *colour_name(struct rgb c)
 
 /* ---- the tests ---- */
 
+/* --png needs no display: none is given. */
+static void headless(void)
+{
+	unsetenv("DISPLAY");
+	unsetenv("WAYLAND_DISPLAY");
+	setenv("SDL_VIDEODRIVER", "dummy", 1);
+}
+
 /* hvsim replay TRACE --tracker T (+ more, up to 8 more arguments). */
-static void replay(struct run_result *r, const char *trace, const char *tracker, const char *const *more)
+static void replay(struct run_result *r, const char *trace, const char *tracker,
+		   const char *const *more)
 {
 	const char *args[24] = { "replay", trace, "--tracker", tracker, "--bandwidth", BANDWIDTH,
 				 "--pml-entries", "64" };
@@ -270,7 +280,7 @@ static void expect_pages(const struct image *img, struct rgb (*want)(unsigned pa
 	report_finish(&rep);
 }
 
-/* After the stop-and-copy: the pages it sent (the last round's harvest, slice 4's), the rest clean. */
+/* After the stop-and-copy: the pages it sent (the last harvest: slice 4's), the rest clean. */
 static struct rgb after_migration(unsigned page, unsigned t)
 {
 	(void)t;
@@ -288,11 +298,13 @@ START_TEST(report_shows_the_stop_and_copy)
 	struct run_result plain, drawn;
 	struct image img;
 
+	headless();
 	snprintf(trace, sizeof trace, "%s", build_path("tests/view-complete.hvt"));
 	snprintf(png, sizeof png, "%s", tmp("report.png"));
 	snprintf(rounds, sizeof rounds, "%s", tmp("report-rounds.png"));
 	write_trace(trace, ROUNDS, true);
-	const char *a[] = { "--json", tmp("plain.json"), NULL }, *b[] = { "--json", tmp("drawn.json"), "--png", png, NULL };
+	const char *a[] = { "--json", tmp("plain.json"), NULL };
+	const char *b[] = { "--json", tmp("drawn.json"), "--png", png, NULL };
 	replay(&plain, trace, trackers[_i], a);
 	replay(&drawn, trace, trackers[_i], b);
 	expect_exit(&plain, 0);
@@ -352,6 +364,7 @@ START_TEST(report_shows_pages_where_the_guest_left_them)
 	struct run_result r;
 	struct image img;
 
+	headless();
 	snprintf(trace, sizeof trace, "%s", build_path("tests/view-short.hvt"));
 	snprintf(png, sizeof png, "%s", tmp("short.png"));
 	snprintf(rounds, sizeof rounds, "%s", tmp("short-rounds.png"));
@@ -378,6 +391,40 @@ START_TEST(report_shows_pages_where_the_guest_left_them)
 }
 END_TEST
 
+/*
+ * --tracker all: a view per tracker (FILE-pml.png, FILE-wp.png, FILE-scan.png, each the end of its
+ * run) and one chart with every run's bars in each round's group; FILE itself is not written.
+ */
+START_TEST(tracker_all_writes_a_view_per_tracker)
+{
+	char trace[512], base[128], name[160];
+	struct run_result r;
+	struct image img;
+
+	headless();
+	snprintf(trace, sizeof trace, "%s", build_path("tests/view-all.hvt"));
+	snprintf(base, sizeof base, "%s", tmp("all.png"));
+	write_trace(trace, ROUNDS, true);
+	const char *more[] = { "--png", base, NULL };
+	replay(&r, trace, "all", more);
+	expect_exit(&r, 0);
+	ck_assert_msg(access(base, F_OK) != 0, "%s was written", base);
+	for (unsigned t = 0; t < 3; t++) {
+		snprintf(name, sizeof name, "%.*s-%s.png", (int)strlen(base) - 4, base, trackers[t]);
+		read_png(name, &img);
+		expect_pages(&img, after_migration, t, name);
+		free(img.rgb);
+		unlink(name);
+	}
+	snprintf(name, sizeof name, "%.*s-rounds.png", (int)strlen(base) - 4, base);
+	read_png(name, &img);
+	ck_assert_uint_eq(chart_groups(&img), ROUNDS + 1);
+	free(img.rgb);
+	unlink(name);
+	run_result_free(&r);
+}
+END_TEST
+
 /* ---- a window under Xvfb ---- */
 
 static bool on_path(const char *prog)
@@ -393,6 +440,25 @@ static bool on_path(const char *prog)
 		p += n + (p[n] == ':');
 	}
 	return false;
+}
+
+/* Stop it, and remove its lock and socket if it could not (a server killed early leaves them). */
+static void xvfb_stop(pid_t pid, int display)
+{
+	char lock[64], sock[64];
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(lock, sizeof lock, "/tmp/.X%d-lock", display);
+	snprintf(sock, sizeof sock, "/tmp/.X11-unix/X%d", display);
+	FILE *f = fopen(lock, "r");
+	long owner = 0;
+	if (f && fscanf(f, "%ld", &owner) == 1 && owner == pid) {
+		unlink(lock);
+		unlink(sock);
+	}
+	if (f)
+		fclose(f);
 }
 
 /* An X server on a free display (*display), dying with this process; 0 if none could start. */
@@ -415,30 +481,25 @@ static pid_t xvfb_start(int *display)
 			_exit(127);
 		}
 		/* Wait for its socket; a server that lost the display to another exits instead. */
-		for (int tries = 0; tries < 400; tries++) {
+		bool exited = false;
+		for (int tries = 0; tries < 1200 && !exited; tries++) { /* 30 s */
 			if (!access(sock, F_OK)) {
 				*display = d;
 				return pid;
 			}
-			if (waitpid(pid, NULL, WNOHANG) == pid)
-				break;
+			exited = waitpid(pid, NULL, WNOHANG) == pid;
 			usleep(25000);
 		}
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
+		if (!exited)
+			xvfb_stop(pid, d);
 	}
 	return 0;
 }
 
-static void xvfb_stop(pid_t pid)
-{
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
-
 /* Run args (NULL-terminated) with and without extra (the view's options): the same bytes out. */
-static void expect_unchanged(const char *const *args, const char *const *extra, const char *serial_a,
-			     const char *serial_b, const char *json_a, const char *json_b)
+static void expect_unchanged(const char *const *args, const char *const *extra,
+			     const char *serial_a, const char *serial_b, const char *json_a,
+			     const char *json_b)
 {
 	const char *a[40], *b[40];
 	unsigned n = 0, m;
@@ -453,8 +514,8 @@ static void expect_unchanged(const char *const *args, const char *const *extra, 
 	b[m] = NULL;
 	run_hvsim(&ra, a);
 	run_hvsim(&rb, b);
-	ck_assert_msg(ra.exit_code == rb.exit_code, "exit %d without the view, %d with it\n%s", ra.exit_code,
-		      rb.exit_code, rb.err);
+	ck_assert_msg(ra.exit_code == rb.exit_code, "exit %d without the view, %d with it\n%s",
+		      ra.exit_code, rb.exit_code, rb.err);
 	ck_assert_str_eq(ra.out, rb.out);
 	char *sa = slurp(serial_a), *sb = slurp(serial_b), *ja = slurp(json_a), *jb = slurp(json_b);
 	ck_assert_str_eq(sa, sb);
@@ -503,7 +564,7 @@ START_TEST(window_changes_nothing)
 				    NULL };
 	expect_unchanged(memstress, view, tmp("a.serial"), tmp("b.serial"), tmp("a.json"), tmp("b.json"));
 
-	xvfb_stop(xvfb);
+	xvfb_stop(xvfb, d);
 	const char *files[] = { shot, tmp("a.serial"), tmp("b.serial"), tmp("a.json"), tmp("b.json") };
 	for (unsigned i = 0; i < 5; i++)
 		unlink(files[i]);
@@ -536,7 +597,8 @@ START_TEST(bad_input_fails_before_running)
 	write_trace(trace, 1, true);
 	const char *no_dir[] = { "replay", trace, "--png", "/nonexistent/dir/report.png", NULL };
 	expect_usage_error(no_dir, "/nonexistent/dir/report.png");
-	const char *mig_no_dir[] = { "migrate", "--guest", "memstress", "--png", "/nonexistent/r.png", NULL };
+	const char *mig_no_dir[] = { "migrate", "--guest", "memstress", "--png", "/nonexistent/r.png",
+				     NULL };
 	expect_usage_error(mig_no_dir, "/nonexistent/r.png");
 	const char *dash[] = { "replay", trace, "--png", "-", NULL };
 	expect_usage_error(dash, "--png");
@@ -631,6 +693,7 @@ Suite *suite_view(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, report_shows_the_stop_and_copy, 0, 3);
 	tcase_add_loop_test(tc, report_shows_pages_where_the_guest_left_them, 0, 3);
+	tcase_add_test(tc, tracker_all_writes_a_view_per_tracker);
 	tcase_add_test(tc, window_changes_nothing);
 	tcase_add_test(tc, bad_input_fails_before_running);
 	tcase_add_test(tc, a_16g_guest_fits_with_its_mix_visible);
