@@ -116,7 +116,8 @@ static int listen_unix(const struct where *w, char *err, size_t n)
 		return -1;
 	}
 	memcpy(sa.sun_path, w->path, strlen(w->path) + 1);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 1)) {
+	/* Whoever connects controls the machine: the socket is its owner's alone. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || chmod(w->path, 0600) || listen(fd, 1)) {
 		snprintf(err, n, "%s: %s", w->path, strerror(errno));
 		close(fd);
 		return -1;
