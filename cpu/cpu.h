@@ -147,8 +147,7 @@ struct cpu {
 	bool breaks_off;      /* breakpoints do not stop (a debugger stepping off one) */
 	bool debug_stop;      /* a breakpoint stopped the run */
 	enum cpu_debug_reason debug_reason;
-	uint64_t debug_addr;
-	bool debug_write, watch_hit;
+	bool watch_hit;
 	const uint64_t *breaks; /* breakpoint addresses (cpu_set_breakpoints) */
 	unsigned nbreaks;
 	struct cpu_held_event held;

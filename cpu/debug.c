@@ -20,8 +20,6 @@ static void on_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, 
 		return;
 	if (cpu->debug->watchpoint(cpu->debug->opaque, cpu, addr, (unsigned)size, write)) {
 		cpu->watch_hit = true;
-		cpu->debug_addr = addr;
-		cpu->debug_write = write;
 		cpu_stop_after_block(cpu);
 	}
 }
@@ -74,7 +72,6 @@ bool cpu_break_check(struct cpu *cpu, uint64_t pc, uint32_t size)
 			return false;
 		cpu->debug_stop = true;
 		cpu->debug_reason = CPU_DEBUG_BREAKPOINT;
-		cpu->debug_addr = pc;
 		return true;
 	}
 	cpu->split_pc = pc;

@@ -45,8 +45,8 @@ struct cpu_debug {
 /* Why cpu_run returned CPU_STOP_DEBUG. */
 enum cpu_debug_reason {
 	CPU_DEBUG_TIME,       /* vtime reached cpu->stop_at */
-	CPU_DEBUG_BREAKPOINT, /* cpu->debug_addr is the breakpoint */
-	CPU_DEBUG_WATCHPOINT, /* cpu->debug_addr is the address accessed, debug_write how */
+	CPU_DEBUG_BREAKPOINT, /* at RIP (the debug hooks were told which) */
+	CPU_DEBUG_WATCHPOINT, /* after the block that made the access the hook accepted */
 	CPU_DEBUG_EVENT,      /* cpu->held describes the event, delivered when cpu_run goes on */
 	CPU_DEBUG_VM_EXIT,
 	CPU_DEBUG_SYSCALL,

@@ -74,8 +74,10 @@ static struct dbg_stop run_until(struct dbg_session *s, uint64_t addr)
 	bool user_bp = dbg_break_find(s->dbg, addr) >= 0;
 	struct dbg_stop st = dbg_until(s->dbg, addr);
 
-	if (!user_bp && st.kind == DBG_STOP_BREAKPOINT && st.rip == addr)
+	if (!user_bp && st.kind == DBG_STOP_BREAKPOINT && st.rip == addr) {
 		st.kind = DBG_STOP_STEP;
+		dbg_describe_stop(&st);
+	}
 	return st;
 }
 
@@ -488,61 +490,9 @@ bool dbg_read_mem(struct dbg_session *s, uint64_t addr, void *buf, size_t len)
 
 /* ---- stops ---- */
 
-static void fault_text(const struct fault *f, char *buf, size_t n)
-{
-	const char *v = dbg_vector_name(f->vector);
-	int len = v ? snprintf(buf, n, "%s", v) : snprintf(buf, n, "vector %u", f->vector);
-
-	if (len < 0 || (size_t)len >= n)
-		return;
-	if (f->vector == X86_PF)
-		len += snprintf(buf + len, n - (size_t)len, " (%s) cr2 %#" PRIx64,
-				fault_reason_name(f->reason), f->cr2);
-	if (f->has_error_code && (size_t)len < n)
-		snprintf(buf + len, n - (size_t)len, " error code %#x", f->error_code);
-}
-
-/* What stopped the machine, without where. */
-static void stop_what(const struct dbg_stop *st, char *buf, size_t n)
-{
-	char f[120];
-	const char *id;
-
-	switch (st->kind) {
-	case DBG_STOP_BREAKPOINT:
-		snprintf(buf, n, "breakpoint %d", st->bp);
-		break;
-	case DBG_STOP_WATCHPOINT:
-		snprintf(buf, n, "watchpoint %d (access to %#" PRIx64 ")", st->bp, st->data_addr);
-		break;
-	case DBG_STOP_FAULT:
-		fault_text(&st->fault, f, sizeof f);
-		snprintf(buf, n, "fault %s", f);
-		break;
-	case DBG_STOP_VMEXIT:
-		id = dbg_exit_reason_id(st->exit_reason);
-		snprintf(buf, n, "vmexit %u %s%s(%s)", st->exit_reason, id ? id : "", id ? " " : "",
-			 vmx_exit_reason_name(st->exit_reason));
-		break;
-	case DBG_STOP_HYPERCALL:
-		snprintf(buf, n, "hypercall %" PRIu64 " (%s)", st->hypercall,
-			 st->exit_reason == ~0u ? "SYSCALL from a PV guest" : "VMCALL");
-		break;
-	case DBG_STOP_INTERRUPT:
-		snprintf(buf, n, "interrupted");
-		break;
-	case DBG_STOP_HISTORY:
-		snprintf(buf, n, "reached the start of the run");
-		break;
-	default:
-		snprintf(buf, n, "stopped");
-		break;
-	}
-}
-
 void dbg_print_stop(struct dbg_session *s, const struct dbg_stop *st, FILE *out)
 {
-	char what[200], sym[160];
+	char sym[160];
 
 	if (st->kind == DBG_STOP_EXITED) {
 		fprintf(out, "the machine exited with code %d, vtime %" PRIu64 "\n", st->exit_code,
@@ -553,9 +503,8 @@ void dbg_print_stop(struct dbg_session *s, const struct dbg_stop *st, FILE *out)
 		fprintf(out, "the simulator cannot go on: %s\n", st->text[0] ? st->text : "error");
 		return;
 	}
-	stop_what(st, what, sizeof what);
 	symtab_format(s->syms, st->rip, sym, sizeof sym);
-	fprintf(out, "%s at %s", what, sym);
+	fprintf(out, "%s at %s", st->text, sym);
 	if (strncmp(sym, "0x", 2))
 		fprintf(out, " (%#" PRIx64 ")", st->rip);
 	struct machine *m = s->dbg ? dbg_machine(s->dbg) : NULL;

@@ -120,7 +120,7 @@ static int build(struct dbg *d)
 	d->m.platform.com1.mute = d->console_shown;
 	d->exited = false;
 	d->last = (struct dbg_stop){ .kind = DBG_STOP_STEP };
-	snprintf(d->last.text, sizeof d->last.text, "at the start");
+	dbg_describe_stop(&d->last);
 	d->at_boundary = true;
 	return points_reinsert(d) ? EXIT_OK : EXIT_SIM_FAULT;
 }
@@ -205,7 +205,7 @@ static struct dbg_stop finish(struct dbg *d, struct dbg_stop st)
 	/* A VM exit's state is past the position it stopped at: the guest's instruction is there. */
 	d->at_boundary = st.kind != DBG_STOP_VMEXIT &&
 			 !(st.kind == DBG_STOP_HYPERCALL && st.exit_reason != ~0u);
-	describe_stop(d, &st);
+	dbg_describe_stop(&st);
 	d->last = st;
 	if (st.kind == DBG_STOP_BREAKPOINT)
 		point_hit(d, st.bp);

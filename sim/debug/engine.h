@@ -82,6 +82,9 @@ struct machine *dbg_machine(struct dbg *d);
 const struct dbg_stop *dbg_last_stop(const struct dbg *d);
 bool dbg_exited(const struct dbg *d);
 
+/* Fill st->text: what stopped the machine, without where (frontends add the place). */
+void dbg_describe_stop(struct dbg_stop *st);
+
 /* ---- running ---- */
 struct dbg_stop dbg_continue(struct dbg *d);
 struct dbg_stop dbg_stepi(struct dbg *d, uint64_t n);   /* n instructions (events between them run) */

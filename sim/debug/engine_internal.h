@@ -42,6 +42,5 @@ struct dbg {
 /* points.c */
 bool points_reinsert(struct dbg *d); /* into a rebuilt machine */
 void point_hit(struct dbg *d, int id); /* a temporary breakpoint goes */
-void describe_stop(const struct dbg *d, struct dbg_stop *st);
 
 #endif

@@ -197,6 +197,7 @@ void gdb_resume(struct gdb_client *c, enum gdb_resume how)
 		c->rsp.brk = false;
 		st = *dbg_last_stop(d);
 		st.kind = DBG_STOP_INTERRUPT;
+		dbg_describe_stop(&st);
 	} else {
 		st = run(c, how);
 	}

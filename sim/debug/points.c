@@ -4,6 +4,7 @@
 
 #include "cpu/cpu.h"
 #include "sim/debug/engine_internal.h"
+#include "sim/debug/inspect.h"
 #include "vmx/vmx.h"
 
 static struct dbg_point *free_slot(struct dbg *d)
@@ -161,29 +162,43 @@ void dbg_points_print(const struct dbg *d, FILE *out)
 	print_bits(out, "hypercall", c->hypercalls, no_name);
 }
 
-void describe_stop(const struct dbg *d, struct dbg_stop *st)
+/* "#PF, error code 0x1, cr2 0x103000 (smap)": the vector by name where it has one. */
+static void fault_text(const struct fault *f, char *buf, size_t n)
 {
-	char *t = st->text;
+	const char *v = dbg_vector_name(f->vector);
+	int len = v ? snprintf(buf, n, "%s", v) : snprintf(buf, n, "vector %u", f->vector);
+
+	if (len >= 0 && (size_t)len < n && f->has_error_code)
+		len += snprintf(buf + len, n - (size_t)len, ", error code %#x", f->error_code);
+	if (len >= 0 && (size_t)len < n && f->vector == X86_PF)
+		snprintf(buf + len, n - (size_t)len, ", cr2 %#" PRIx64 " (%s)", f->cr2,
+			 fault_reason_name((enum fault_reason)f->reason));
+}
+
+void dbg_describe_stop(struct dbg_stop *st)
+{
+	char *t = st->text, f[120];
 	size_t n = sizeof st->text;
-	(void)d;
+	const char *id;
 
 	switch (st->kind) {
 	case DBG_STOP_STEP:
-		snprintf(t, n, "stepped");
+		snprintf(t, n, "stopped");
 		break;
 	case DBG_STOP_BREAKPOINT:
 		snprintf(t, n, "breakpoint %d", st->bp);
 		break;
 	case DBG_STOP_WATCHPOINT:
-		snprintf(t, n, "watchpoint %d: access to %#" PRIx64, st->bp, st->data_addr);
+		snprintf(t, n, "watchpoint %d (access to %#" PRIx64 ")", st->bp, st->data_addr);
 		break;
 	case DBG_STOP_FAULT:
-		snprintf(t, n, "exception %u, error code %#x, cr2 %#" PRIx64 " (%s), not yet delivered",
-			 st->fault.vector, st->fault.error_code, st->fault.cr2,
-			 fault_reason_name((enum fault_reason)st->fault.reason));
+		fault_text(&st->fault, f, sizeof f);
+		snprintf(t, n, "fault %s, not yet delivered", f);
 		break;
 	case DBG_STOP_VMEXIT:
-		snprintf(t, n, "VM exit %u (%s)", st->exit_reason, vmx_exit_reason_name(st->exit_reason));
+		id = dbg_exit_reason_id(st->exit_reason);
+		snprintf(t, n, "vmexit %u %s%s(%s)", st->exit_reason, id ? id : "", id ? " " : "",
+			 vmx_exit_reason_name(st->exit_reason));
 		break;
 	case DBG_STOP_HYPERCALL:
 		snprintf(t, n, "hypercall %" PRIu64 " (%s)", st->hypercall,
@@ -193,7 +208,7 @@ void describe_stop(const struct dbg *d, struct dbg_stop *st)
 		snprintf(t, n, "interrupted");
 		break;
 	case DBG_STOP_HISTORY:
-		snprintf(t, n, "at the start of the run (no earlier history)");
+		snprintf(t, n, "reached the start of the run (no earlier history)");
 		break;
 	case DBG_STOP_EXITED:
 		snprintf(t, n, "the machine finished with exit code %d", st->exit_code);
