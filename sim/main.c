@@ -7,7 +7,7 @@
 
 const struct command commands[] = {
 	{ "run", "boot an image (ELF64 or Multiboot) and run it", cmd_run },
-	{ "debug", "boot an image under the built-in debugger (gdb: run --gdb)", cmd_debug },
+	{ "debug", "boot an image under the built-in debugger (gdb: run/migrate --gdb)", cmd_debug },
 	{ "migrate", "boot hv, run a guest, live-migrate it and verify", cmd_migrate },
 	{ "record", "run a live migration and record the guest's page writes as a trace", cmd_record },
 	{ "replay", "replay a migration trace through hv's real migration loop", cmd_replay },

@@ -8,6 +8,7 @@
 #include "sim/cli.h"
 #include "sim/exitcode.h"
 #include "sim/loader.h"
+#include "sim/run_opts.h"
 #include "sim/session.h"
 #include "sim/view/view.h"
 
@@ -79,7 +80,17 @@ static void com1_to_stream(void *ctx, uint8_t byte)
 	mig_stream_byte(ctx, byte);
 }
 
-/* Boot hv with tracker t and run it to the end; returns the machine's exit code. */
+/* --gdb: each machine the debugging engine builds (and rebuilds to reverse) feeds the stream. */
+static void stream_setup(void *ctx, struct machine *m)
+{
+	m->platform.com1.sink = com1_to_stream;
+	m->platform.com1.sink_ctx = ctx;
+}
+
+/*
+ * Boot hv with tracker t and run it to the end, or under gdb's control with --gdb (the engine
+ * passes each COM1 byte on once, however often gdb reverses); returns the machine's exit code.
+ */
 static int migrate_once(const struct session_opts *o, const struct images *im, enum mig_tracker t,
 			const struct session_hooks *hooks, struct view *view, struct mig_run *run, FILE *echo)
 {
@@ -97,6 +108,12 @@ static int migrate_once(const struct session_opts *o, const struct images *im, e
 	mc.ram_size = 2 * o->mem + SESSION_HV_RESERVE;
 	mig_run_init(run, mig_tracker_name(t));
 	mig_stream_init(&s, run, echo, o->serial != NULL);
+	if (o->gdb) {
+		int rc = debug_machine(&mc, NULL, stream_setup, &s,
+				       &(struct debug_how){ .gdb = o->gdb, .wait = o->wait });
+		mig_stream_end(&s);
+		return rc;
+	}
 	int rc = machine_create(&m, &mc);
 	if (rc == EXIT_OK) {
 		m.platform.com1.sink = com1_to_stream;
@@ -156,8 +173,8 @@ static int verdict(const struct session_opts *o, const struct mig_run *r, enum m
 	if (rc == EXIT_USAGE || rc == EXIT_SIM_FAULT)
 		return rc; /* the machine or the hooks have said why */
 	if (rc == EXIT_INTERRUPTED) {
-		fprintf(stderr, "hvsim %s: tracker %s: stopped from the view before the run ended\n",
-			o->name, r->label);
+		fprintf(stderr, "hvsim %s: tracker %s: stopped from the %s before the run ended\n",
+			o->name, r->label, o->gdb ? "debugger" : "view");
 		return rc;
 	}
 	if (r->err) {

@@ -52,6 +52,9 @@ struct session_opts {
 	/* migrate and replay: seeing it (sim/view/view.h) */
 	bool view;
 	const char *png, *view_screenshot;
+	/* migrate: debugging hv and the guest with gdb (sim/debug/gdbstub.h) */
+	const char *gdb;
+	bool wait;
 };
 
 /*

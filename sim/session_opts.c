@@ -8,6 +8,7 @@
 
 #include "cpu/profile.h"
 #include "sim/cli.h"
+#include "sim/debug/gdbstub.h"
 #include "sim/exitcode.h"
 #include "sim/session.h"
 #include "sim/trace/trace.h"
@@ -20,6 +21,7 @@ enum {
 	OPT_GUEST = 256, OPT_TRACKER, OPT_BANDWIDTH, OPT_MAX_ROUNDS, OPT_THRESHOLD, OPT_PML_ENTRIES,
 	OPT_MIGRATE_AFTER, OPT_GUEST_ARGS, OPT_JSON, OPT_CSV, OPT_HV, OPT_WORKLOADS, OPT_CPU, OPT_LOG,
 	OPT_SERIAL, OPT_MAX_INSNS, OPT_QUANTUM, OPT_STATS, OPT_VIEW, OPT_PNG, OPT_VIEW_SCREENSHOT,
+	OPT_GDB, OPT_WAIT,
 };
 
 struct opt_row {
@@ -82,6 +84,10 @@ static const struct opt_row rows[] = {
 	  "FILE-wp.png\nand FILE-scan.png. No window needed" },
 	{ "view-screenshot", OPT_VIEW_SCREENSHOT, M | P, "FILE",
 	  "with --view: save the window as PNG to FILE when the runs\nend, and close it" },
+	{ "gdb", OPT_GDB, M, "WHERE",
+	  "debug hv and the guest with gdb: serve the GDB remote\nprotocol on WHERE, :PORT (loopback) or unix:PATH;\n"
+	  "'target remote' in gdb (README \"Debugging\"); one tracker" },
+	{ "wait", OPT_WAIT, M, NULL, "with --gdb: wait for gdb before the first instruction" },
 	{ "help", 'h', M | R | P, NULL, "show this help" },
 };
 
@@ -141,7 +147,9 @@ static void usage(FILE *f, enum session_cmd cmd)
 		   "            2 usage or input error (bad option, image not found, output not writable%s)\n"
 		   "            3 simulator fault (triple fault, --max-insns exhausted, unmodelled state)\n%s",
 		cmd == SESSION_REPLAY ? ",\n              a truncated, corrupt or hostile trace" : "",
-		cmd == SESSION_RECORD ? "" : "            4 stopped from the --view window (q) before the end\n");
+		cmd == SESSION_RECORD ? "" : cmd == SESSION_MIGRATE ?
+		"            4 stopped before the end: q in the --view window, or gdb's kill\n" :
+		"            4 stopped from the --view window (q) before the end\n");
 }
 
 static bool is_name(const char *s)
@@ -228,6 +236,14 @@ static int set_option(struct session_opts *o, int opt, const char *arg)
 	case OPT_VIEW: o->view = true; return EXIT_OK;
 	case OPT_PNG: o->png = arg; return EXIT_OK;
 	case OPT_VIEW_SCREENSHOT: o->view_screenshot = arg; return EXIT_OK;
+	case OPT_WAIT: o->wait = true; return EXIT_OK;
+	case OPT_GDB: {
+		char err[160];
+		if (!gdbstub_parse_where(arg, err, sizeof err))
+			return usage_error(o->name, "--gdb '%s': %s", arg, err);
+		o->gdb = arg;
+		return EXIT_OK;
+	}
 	case 'o': o->output = arg; return EXIT_OK;
 	case OPT_CPU:
 		if (!profile_find(arg))
@@ -285,6 +301,12 @@ static int check_required(struct session_opts *o, int argc, char **argv)
 		return usage_error(o->name, "--json - and --csv - cannot both write to stdout");
 	if (o->view_screenshot && !o->view)
 		return usage_error(o->name, "--view-screenshot saves the --view window: give --view too");
+	if (o->wait && !o->gdb)
+		return usage_error(o->name, "--wait: only with --gdb");
+	if (o->gdb && o->all)
+		return usage_error(o->name, "--gdb debugs one run: give --tracker pml, wp or scan");
+	if (o->gdb && (o->view || o->png))
+		return usage_error(o->name, "--gdb cannot be combined with --view or --png");
 	if (o->png && !strcmp(o->png, "-"))
 		return usage_error(o->name, "--png -: give a file name (two files are written)");
 	return SESSION_ARGS_RUN;

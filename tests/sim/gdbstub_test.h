@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* One `hvsim run --gdb unix:SOCK ...` in the background, its output in files of its own. */
+/* One `hvsim run|migrate --gdb unix:SOCK ...` in the background, its output in files of its own. */
 struct stub {
 	pid_t pid;
 	char dir[64];
@@ -20,10 +20,11 @@ struct stub {
 };
 
 /*
- * Start `hvsim run --gdb WHERE [--wait] ARGS...`; WHERE is unix:s->sock, a fresh socket, unless
- * where_opt says otherwise.
+ * Start `hvsim SUB --gdb WHERE [--wait] ARGS...` (SUB: run or migrate); WHERE is unix:s->sock,
+ * a fresh socket, unless where_opt says otherwise.
  */
-void stub_start(struct stub *s, const char *where_opt, bool wait, const char *const *args);
+void stub_start(struct stub *s, const char *sub, const char *where_opt, bool wait,
+		const char *const *args);
 /* The smap-demo scenario (tests/hv/test_hv.c): hv-unsafe-demo with the smap-demo guest. */
 void stub_start_smap_demo(struct stub *s);
 /* Wait (bounded) until it listens; fails the test with its stderr if it exited first. */

@@ -65,6 +65,11 @@ START_TEST(bad_usage_is_one_line_exit_2)
 		{ { "record", "--guest", "memstress", "-o", "t", "--tracker", "all" }, "one tracker" },
 		{ { "record", "--guest", "memstress", "-o", "t", "--quantum", "0" }, "--quantum" },
 		{ { "migrate", "--guest", "memstress", "--quantum", "5" }, "--quantum" },
+		{ { "migrate", "--guest", "memstress", "--wait" }, "--wait" },
+		{ { "migrate", "--guest", "memstress", "--gdb", "example.org:1" }, "--gdb" },
+		{ { "migrate", "--guest", "memstress", "--gdb", ":1", "--tracker", "all" }, "--gdb" },
+		{ { "migrate", "--guest", "memstress", "--gdb", ":1", "--png", "x.png" }, "--gdb" },
+		{ { "replay", "x.hvt", "--gdb", ":1" }, "--gdb" },
 	};
 	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct run_result r;

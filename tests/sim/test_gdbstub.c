@@ -294,7 +294,8 @@ char *slurp_file(const char *path)
 	return buf;
 }
 
-void stub_start(struct stub *s, const char *where_opt, bool wait, const char *const *args)
+void stub_start(struct stub *s, const char *sub, const char *where_opt, bool wait,
+		const char *const *args)
 {
 	const char *argv[40];
 	size_t n = 0;
@@ -309,7 +310,7 @@ void stub_start(struct stub *s, const char *where_opt, bool wait, const char *co
 	snprintf(s->err, sizeof s->err, "%s/err", s->dir);
 	snprintf(where, sizeof where, "unix:%s", s->sock);
 	argv[n++] = build_path("hvsim");
-	argv[n++] = "run";
+	argv[n++] = sub;
 	argv[n++] = "--gdb";
 	argv[n++] = where_opt ? where_opt : where;
 	if (wait)
@@ -330,7 +331,7 @@ void stub_start_smap_demo(struct stub *s)
 	char hv[512], module[512];
 	snprintf(hv, sizeof hv, "%s", build_path("hv/hv-unsafe-demo.elf"));
 	snprintf(module, sizeof module, "%s", build_path("workloads/smap-demo.elf"));
-	stub_start(s, NULL, true, (const char *const[]){ "--cmdline", "guest=pv", "--module", module, hv, NULL });
+	stub_start(s, "run", NULL, true, (const char *const[]){ "--cmdline", "guest=pv", "--module", module, hv, NULL });
 	stub_wait_listening(s);
 }
 

@@ -40,13 +40,13 @@ static bool have_gdb(void)
 }
 
 /*
- * Run gdb -nx -batch on hv's ELF with a script ("@SOCK@" replaced by the socket); returns its
- * output (stdout and stderr, malloc'd).
+ * Run gdb -nx -batch on hv's ELF (build/ELF) with a script ("@SOCK@" replaced by the socket);
+ * returns its output (stdout and stderr, malloc'd).
  */
-static char *run_gdb(const struct stub *s, const char *script)
+static char *run_gdb_on(const struct stub *s, const char *elf, const char *script)
 {
 	char path[160], out[160];
-	const char *argv[] = { "gdb", "-nx", "-batch", "-x", path, build_path(HV), NULL };
+	const char *argv[] = { "gdb", "-nx", "-batch", "-x", path, build_path(elf), NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int status;
@@ -75,6 +75,12 @@ static char *run_gdb(const struct stub *s, const char *script)
 	unlink(path);
 	unlink(out);
 	return text;
+}
+
+/* gdb on the smap-demo scenario's hv. */
+static char *run_gdb(const struct stub *s, const char *script)
+{
+	return run_gdb_on(s, HV, script);
 }
 
 /* The text between "@@NAME\n" and the next "@@END" (malloc'd), failing if absent. */
@@ -289,6 +295,79 @@ START_TEST(gdb_watchpoint_stops_in_hv)
 }
 END_TEST
 
+static const char migrate_script[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"set width 0\n"
+	"target remote @SOCK@\n"
+	"break exit_pml_full\n"
+	"continue\n"
+	"printf \"@@AT %lx\\n\", $pc\n"
+	"echo @@PML\\n\n"
+	"monitor pml\n"
+	"echo @@END\\n\n"
+	"stepi\n"
+	"reverse-stepi\n"
+	"printf \"@@BACK %lx\\n\", $pc\n"
+	"delete\n"
+	"continue\n";
+
+#define MIGRATE_ARGS "--guest", "memstress", "--max-rounds", "3"
+
+/*
+ * `hvsim migrate --gdb`: gdb stops hv at its first PML-full exit, where the log is as SDM
+ * Vol. 3, 29.3.6 says it must be: hv loaded index 511, and 512 logged pages later it wrapped to
+ * 0xFFFF, each entry a distinct 4K guest-physical page of the guest's RAM whose EPT dirty flag
+ * the logging set. A step forth and back returns there, and the migration gdb lets go of ends
+ * with the very table of a plain `hvsim migrate`: the engine's re-run for reverse-stepi passes
+ * none of hv's @mig lines on twice.
+ */
+START_TEST(gdb_debugs_a_migration_at_a_pml_full_exit)
+{
+	struct stub s;
+	struct run_result plain;
+	char *hv_out;
+	uint64_t start, end;
+
+	if (!have_gdb())
+		return;
+	ck_assert(nm_symbol(build_path("hv/hv.elf"), "exit_pml_full", &start, &end));
+	stub_start(&s, "migrate", NULL, true, (const char *const[]){ MIGRATE_ARGS, NULL });
+	stub_wait_listening(&s);
+	char *out = run_gdb_on(&s, "hv/hv.elf", migrate_script);
+	stub_finish(&s, &hv_out);
+
+	uint64_t at = printed(out, "AT");
+	ck_assert_msg(at >= start && at < end, "stopped at %" PRIx64 ", not in exit_pml_full:\n%s", at, out);
+	ck_assert_uint_eq(printed(out, "BACK"), at);
+	char *pml = section(out, "PML");
+	expect_in(pml, "PML enabled", out);
+	expect_in(pml, "index 0xffff", out);
+	uint64_t gpas[512];
+	unsigned n = 0;
+	for (const char *p = pml; (p = strstr(p, "] GPA ")); p++) {
+		uint64_t gpa;
+		int d;
+		ck_assert_msg(n < 512, "more than 512 entries:\n%s", pml);
+		ck_assert(sscanf(p, "] GPA %" SCNx64 "  EPT leaf D=%d", &gpa, &d) == 2);
+		/* the guest has the default --mem, 32M */
+		ck_assert_msg(d == 1 && !(gpa & 0xfff) && gpa < (32u << 20), "entry %u: GPA %#" PRIx64
+			      " D=%d", n, gpa, d);
+		for (unsigned i = 0; i < n; i++)
+			ck_assert_msg(gpas[i] != gpa, "GPA %#" PRIx64 " logged twice", gpa);
+		gpas[n++] = gpa;
+	}
+	ck_assert_uint_eq(n, 512);
+	expect_in(out, "exited normally", out);
+	run_hvsim(&plain, (const char *const[]){ "migrate", MIGRATE_ARGS, NULL });
+	ck_assert_int_eq(plain.exit_code, 0);
+	ck_assert_int_eq(s.exit_code, plain.exit_code);
+	ck_assert_str_eq(hv_out, plain.out);
+	run_result_free(&plain);
+	free(pml), free(out), free(hv_out);
+}
+END_TEST
+
 void gdbstub_add_gdb_tests(Suite *s)
 {
 	TCase *tc = tcase_create("gdb");
@@ -296,5 +375,6 @@ void gdbstub_add_gdb_tests(Suite *s)
 	tcase_add_test(tc, gdb_follows_a_hypercall_into_the_smap_fault);
 	tcase_add_test(tc, gdb_reverse_stepi_restores_every_register);
 	tcase_add_test(tc, gdb_watchpoint_stops_in_hv);
+	tcase_add_test(tc, gdb_debugs_a_migration_at_a_pml_full_exit);
 	suite_add_tcase(s, tc);
 }

@@ -385,7 +385,7 @@ START_TEST(connecting_and_ctrl_c_stop_a_running_machine)
 	struct stub s;
 	char reply[64];
 
-	stub_start(&s, NULL, false,
+	stub_start(&s, "run", NULL, false,
 		   (const char *const[]){ "--cmdline", "wss=64k duration=16G", build_path("workloads/memstress.elf"),
 					  NULL });
 	stub_wait_listening(&s);
@@ -414,7 +414,7 @@ START_TEST(tcp_on_loopback)
 	char hv[512];
 
 	snprintf(hv, sizeof hv, "%s", build_path(HV));
-	stub_start(&s, ":0", true, (const char *const[]){ hv, NULL });
+	stub_start(&s, "run", ":0", true, (const char *const[]){ hv, NULL });
 	stub_wait_listening(&s);
 	char *err = slurp_file(s.err);
 	const char *p = strstr(err, "listening on localhost:");
