@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu/cpl.h"
+#include "cpu/cr.h"
 #include "cpu/events.h"
 #include "cpu/glue_exc.h"
 #include "cpu/glue_virt.h"
@@ -29,6 +30,8 @@ const char *cpu_strerror(enum cpu_err e)
 uint64_t cpu_get_api(struct cpu *cpu, int reg)
 {
 	uint64_t v = 0;
+	if (reg == UC_X86_REG_CR8)
+		return cr8_read(cpu); /* not Unicorn's: the APIC's (cpu/cr.h) */
 	uc_err err = uc_reg_read(cpu->uc, reg, &v);
 	if (err != UC_ERR_OK) {
 		fprintf(stderr, "hvsim: internal error: reading register %d: %s\n", reg, uc_strerror(err));
@@ -39,6 +42,10 @@ uint64_t cpu_get_api(struct cpu *cpu, int reg)
 
 void cpu_set(struct cpu *cpu, int reg, uint64_t value)
 {
+	if (reg == UC_X86_REG_CR8) {
+		cr8_write(cpu, value);
+		return;
+	}
 	uc_err err = uc_reg_write(cpu->uc, reg, &value);
 	if (err != UC_ERR_OK) {
 		fprintf(stderr, "hvsim: internal error: writing register %d: %s\n", reg, uc_strerror(err));

@@ -31,6 +31,9 @@ struct cpu_io {
 	void (*advance)(void *opaque, uint64_t now); /* fire the timers due by 'now' */
 	int (*pending_irq)(void *opaque);            /* the interrupt the CPU would take, or -1 */
 	void (*accept_irq)(void *opaque, int vector);
+	/* The local APIC's TPR (SDM Vol. 3, 11.8.3.1), which CR8 mirrors (cpu/cr.h); NULL: none. */
+	uint8_t (*get_tpr)(void *opaque);
+	void (*set_tpr)(void *opaque, uint8_t tpr);
 };
 
 enum cpu_log {

@@ -5,6 +5,8 @@
 
 #define CR3_PCID_BITS 0xfffull
 #define CR4_PCIDE (1ull << 17)
+#define CR8_TPR_CLASS 0xfull
+#define TPR_CLASS_SHIFT 4
 
 /* SDM Vol. 2B, MOV--Move to/from Control Registers, Protected Mode / 64-Bit Mode Exceptions. */
 static enum cr_write cr4_check(struct cpu *cpu, uint64_t value)
@@ -31,7 +33,22 @@ enum cr_write cr_write_check(struct cpu *cpu, unsigned cr, uint64_t value)
 	switch (cr) {
 	case 4:
 		return cr4_check(cpu, value);
+	case 8: /* "an attempt to write a 1 to any reserved bit in CR8" (bits 63:4) */
+		return value & ~CR8_TPR_CLASS ? CR_WRITE_GP : CR_WRITE_OK;
 	default:
 		return CR_WRITE_OK;
 	}
+}
+
+uint64_t cr8_read(struct cpu *cpu)
+{
+	return cpu->io.get_tpr ? (uint64_t)(cpu->io.get_tpr(cpu->io.opaque) >> TPR_CLASS_SHIFT) : 0;
+}
+
+void cr8_write(struct cpu *cpu, uint64_t value)
+{
+	if (!cpu->io.set_tpr)
+		return;
+	cpu->io.set_tpr(cpu->io.opaque, (uint8_t)((value & CR8_TPR_CLASS) << TPR_CLASS_SHIFT));
+	cpu_kick(cpu); /* a lower priority may let a held interrupt through at the next boundary */
 }

@@ -26,4 +26,13 @@ enum cr_write {
  */
 enum cr_write cr_write_check(struct cpu *cpu, unsigned cr, uint64_t value);
 
+/*
+ * CR8 is the local APIC's task priority: CR8[3:0] = TPR[7:4], and a MOV to CR8 writes TPR[7:4]
+ * and clears TPR[3:0] (SDM Vol. 3, 11.8.6.1). QEMU's CR8 goes to an APIC Unicorn does not have,
+ * so MOV to and from CR8 (cpu/uc_glue.c, cpu/glue_virt.c), and cpu_get/cpu_set of
+ * UC_X86_REG_CR8, come here: to the platform's APIC (cpu->io). Without one, CR8 reads 0.
+ */
+uint64_t cr8_read(struct cpu *cpu);
+void cr8_write(struct cpu *cpu, uint64_t value); /* value: already checked */
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cr.h"
 #include "cpu/icount.h"
 #include "cpu/uc_glue.h"
 
@@ -79,14 +80,17 @@ IO_HELPERS(b, 0, 1)
 IO_HELPERS(w, 1, 2)
 IO_HELPERS(l, 2, 4)
 
-/* MOV from CR: CR3 may exit; CR0 and CR4 read through the read shadows (SDM 26.3). */
+/*
+ * MOV from CR: CR3 may exit; CR0 and CR4 read through the read shadows (SDM 26.3); CR8 is the
+ * platform APIC's TPR (cpu/cr.h; hvsim offers neither CR8 exiting nor the TPR shadow).
+ */
 uint64_t helper_read_crN_x86_64(void *env, int reg)
 {
 	struct cpu *cpu = glue_cpu();
 	struct virt_event ev = { .kind = VIRT_CR_READ, .cr = { .cr = (uint8_t)reg } };
 
 	glue_virt_exit(env, ev, RA);
-	uint64_t value = real_read_cr(env, reg);
+	uint64_t value = cpu && reg == 8 ? cr8_read(cpu) : real_read_cr(env, reg);
 	if (cpu && cpu->nonroot)
 		value = cpu->virt->cr_read(cpu, (unsigned)reg, value);
 	return value;

@@ -107,7 +107,8 @@ uint64_t cpu_get_tsc_x86_64(void *env)
 
 /*
  * MOV to CR0/CR2/CR3/CR4/CR8, reached only at CPL 0 (QEMU raises #GP at CPL > 0 before the
- * call). What the write may do is decided in cpu/cr.c; QEMU performs it.
+ * call). What the write may do is decided in cpu/cr.c; QEMU performs it, but for CR8, the
+ * platform's APIC TPR (cpu/cr.h).
  */
 void helper_write_crN_x86_64(void *env, int reg, uint64_t value)
 {
@@ -121,7 +122,10 @@ void helper_write_crN_x86_64(void *env, int reg, uint64_t value)
 						cpu_get(current, reg ? UC_X86_REG_CR4 : UC_X86_REG_CR0));
 	if (current && cr_write_check(current, (unsigned)reg, value) == CR_WRITE_GP)
 		raise_exception_err_ra(env, X86_GP, 0, (uintptr_t)__builtin_return_address(0));
-	real_write_cr(env, reg, value);
+	if (current && reg == 8)
+		cr8_write(current, value);
+	else
+		real_write_cr(env, reg, value);
 }
 
 /*

@@ -122,6 +122,18 @@ static int pending_irq(void *opaque)
 	return v >= 0 ? v : pic_pending_vector(&p->pic);
 }
 
+static uint8_t get_tpr(void *opaque)
+{
+	struct platform *p = opaque;
+	return (uint8_t)lapic_read(&p->lapic, LAPIC_TPR, p->cpu->vtime);
+}
+
+static void set_tpr(void *opaque, uint8_t tpr)
+{
+	struct platform *p = opaque;
+	lapic_write(&p->lapic, LAPIC_TPR, tpr, p->cpu->vtime);
+}
+
 static void accept_irq(void *opaque, int vector)
 {
 	struct platform *p = opaque;
@@ -141,6 +153,7 @@ bool platform_init(struct platform *p, struct cpu *cpu, FILE *serial, uint64_t r
 	cpu->io = (struct cpu_io){
 		.opaque = p, .in = port_in, .out = port_out, .next_deadline = next_deadline,
 		.advance = advance, .pending_irq = pending_irq, .accept_irq = accept_irq,
+		.get_tpr = get_tpr, .set_tpr = set_tpr,
 	};
 	return uc_mmio_map(cpu->uc, LAPIC_DEFAULT_BASE, LAPIC_PAGE_SIZE, apic_mmio_read, p,
 			   apic_mmio_write, p) == UC_ERR_OK;

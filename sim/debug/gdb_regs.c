@@ -8,8 +8,8 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cr.h"
 #include "sim/debug/gdb_regs.h"
-#include "sim/lapic.h"
 
 /* x87 status word TOP field (SDM Vol. 1, 8.1.3 "x87 FPU Status Register"): ST(i) = R((TOP+i) mod 8). */
 #define FPSW_TOP_SHIFT 11
@@ -40,25 +40,6 @@ static void read_wide(struct dbg *d, int uc_reg, uint8_t *buf, unsigned bytes)
 	memcpy(buf, raw, bytes);
 }
 
-/*
- * CR8 is the local APIC's task priority: CR8[3:0] is TPR[7:4] (SDM Vol. 3, 11.8.6 "Task Priority
- * in IA-32e Mode"). Unicorn cannot read it; hvsim's APIC holds it.
- */
-#define TPR_CLASS_SHIFT 4
-#define CR8_MASK 0xfu
-
-static uint64_t read_cr8(struct dbg *d)
-{
-	struct machine *m = dbg_machine(d);
-	return (lapic_read(&m->platform.lapic, LAPIC_TPR, m->cpu.vtime) >> TPR_CLASS_SHIFT) & CR8_MASK;
-}
-
-static void write_cr8(struct dbg *d, uint64_t v)
-{
-	struct machine *m = dbg_machine(d);
-	lapic_write(&m->platform.lapic, LAPIC_TPR, (uint32_t)(v & CR8_MASK) << TPR_CLASS_SHIFT, m->cpu.vtime);
-}
-
 /* Unicorn's FP0..FP7 are the physical x87 registers R0..R7: gdb's st0..st7 are ST(0)..ST(7). */
 static int st_to_uc(struct dbg *d, int st)
 {
@@ -82,9 +63,6 @@ void gdb_reg_read(struct dbg *d, unsigned n, uint8_t *buf)
 	case GDB_SRC_ST:
 		read_wide(d, st_to_uc(d, r->id), buf, r->bytes);
 		break;
-	case GDB_SRC_CR8:
-		put_le(buf, r->bytes, read_cr8(d));
-		break;
 	}
 }
 
@@ -100,13 +78,11 @@ bool gdb_reg_write(struct dbg *d, unsigned n, const uint8_t *buf)
 	case GDB_SRC_REG:
 		if (r->id == UC_X86_REG_CR2)
 			cpu_set_cr2(&dbg_machine(d)->cpu, get_le(buf, r->bytes)); /* see cpu_set_cr2 */
+		else if (r->id == UC_X86_REG_CR8 &&
+			 cr_write_check(&dbg_machine(d)->cpu, 8, get_le(buf, r->bytes)) != CR_WRITE_OK)
+			return false; /* reserved bits: MOV to CR8 would #GP */
 		else
 			dbg_set_reg(d, r->id, get_le(buf, r->bytes));
-		return true;
-	case GDB_SRC_CR8:
-		if (get_le(buf, r->bytes) > CR8_MASK)
-			return false; /* reserved bits: MOV to CR8 would #GP */
-		write_cr8(d, get_le(buf, r->bytes));
 		return true;
 	case GDB_SRC_MSR:
 		cpu_wrmsr(&dbg_machine(d)->cpu, (uint32_t)r->id, get_le(buf, r->bytes));

@@ -11,7 +11,7 @@
 
 #include "sim/debug/engine.h"
 
-enum gdb_reg_source { GDB_SRC_REG, GDB_SRC_WIDE, GDB_SRC_ST, GDB_SRC_MSR, GDB_SRC_CR8 };
+enum gdb_reg_source { GDB_SRC_REG, GDB_SRC_WIDE, GDB_SRC_ST, GDB_SRC_MSR };
 
 struct gdb_reg {
 	const char *name;

@@ -103,15 +103,6 @@ static const struct {
 	{ "es", UC_X86_REG_ES }, { "fs", UC_X86_REG_FS }, { "gs", UC_X86_REG_GS },
 };
 
-/*
- * CR8 is the TPR's priority class (SDM Vol. 3, 10.8.6.1: CR8[3:0] = TPR[7:4]); Unicorn cannot
- * read it, so it comes from the local APIC model (its register, not lapic_read: no side effects).
- */
-static unsigned cr8(struct machine *m)
-{
-	return m->platform.lapic.regs[LAPIC_TPR / 16] >> 4 & 15;
-}
-
 static void print_gprs(struct dbg_session *s, FILE *out)
 {
 	for (size_t i = 0; i < GPR_COUNT; i++)
@@ -155,8 +146,9 @@ enum dbg_cmd_result dbg_cmd_regs(struct dbg_session *s, const struct dbg_args *a
 	v = dbg_reg(s->dbg, UC_X86_REG_CR0);
 	fprintf(out, "cr0 %#" PRIx64, v);
 	PRINT_BITS(out, v, cr0_bits);
-	fprintf(out, "\ncr2 %#" PRIx64 "  cr3 %#" PRIx64 "  cr8 %#x\n", dbg_reg(s->dbg, UC_X86_REG_CR2),
-		dbg_reg(s->dbg, UC_X86_REG_CR3), cr8(dbg_machine(s->dbg)));
+	fprintf(out, "\ncr2 %#" PRIx64 "  cr3 %#" PRIx64 "  cr8 %#" PRIx64 "\n",
+		dbg_reg(s->dbg, UC_X86_REG_CR2), dbg_reg(s->dbg, UC_X86_REG_CR3),
+		dbg_reg(s->dbg, UC_X86_REG_CR8));
 	v = dbg_reg(s->dbg, UC_X86_REG_CR4);
 	fprintf(out, "cr4 %#" PRIx64, v);
 	PRINT_BITS(out, v, cr4_bits);

@@ -11,6 +11,7 @@
 #include "cpu/cpu.h"
 #include "sim/debug/engine.h"
 #include "sim/exitcode.h"
+#include "sim/lapic.h"
 #include "sim/statehash.h"
 #include "tests/lib/harness.h"
 
@@ -334,6 +335,25 @@ START_TEST(watchpoint_stops_at_the_store)
 }
 END_TEST
 
+/*
+ * CR8 is the APIC's task priority, for the debugger as for MOV (SDM Vol. 3, 11.8.6.1):
+ * CR8[3:0] = TPR[7:4], and writing CR8 clears TPR[3:0]. Unicorn has no CR8 of its own.
+ */
+START_TEST(cr8_is_the_apics_task_priority)
+{
+	struct target t;
+	struct dbg *d = open_hv(&t, HV, PV, SMAP_GUEST);
+	struct machine *m = dbg_machine(d);
+
+	lapic_write(&m->platform.lapic, LAPIC_TPR, 0x3c, m->cpu.vtime);
+	ck_assert_uint_eq(dbg_reg(d, UC_X86_REG_CR8), 3);
+	dbg_set_reg(d, UC_X86_REG_CR8, 9);
+	ck_assert_uint_eq(lapic_read(&m->platform.lapic, LAPIC_TPR, m->cpu.vtime), 0x90);
+	ck_assert_uint_eq(dbg_reg(d, UC_X86_REG_CR8), 9);
+	close_hv(d, &t);
+}
+END_TEST
+
 Suite *suite_debug_engine(void)
 {
 	Suite *s = suite_create("sim/debug_engine");
@@ -347,6 +367,7 @@ Suite *suite_debug_engine(void)
 	tcase_add_test(tc, reverse_stepi_returns_to_each_previous_instruction);
 	tcase_add_test(tc, reverse_continue_finds_the_previous_hit);
 	tcase_add_test(tc, watchpoint_stops_at_the_store);
+	tcase_add_test(tc, cr8_is_the_apics_task_priority);
 	suite_add_tcase(s, tc);
 	return s;
 }
