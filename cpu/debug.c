@@ -33,12 +33,20 @@ bool cpu_watch_insert(struct cpu *cpu, uint64_t addr, uint64_t len, bool read, b
 		return false;
 	/* Unicorn matches a hook's range against where an access starts, not what it covers. */
 	uint64_t first = addr > CPU_ACCESS_MAX - 1 ? addr - (CPU_ACCESS_MAX - 1) : 0;
-	return uc_hook_add(cpu->uc, out, type, on_access, cpu, first, addr + len - 1) == UC_ERR_OK;
+	if (uc_hook_add(cpu->uc, out, type, on_access, cpu, first, addr + len - 1) != UC_ERR_OK)
+		return false;
+	/*
+	 * Code translated without a memory hook reads and writes pages in the TLB inline, past
+	 * every hook (Unicorn's tcg_uc_has_hookmem is asked at translation): translate it again.
+	 */
+	uc_ctl_flush_tb(cpu->uc);
+	return true;
 }
 
 void cpu_watch_remove(struct cpu *cpu, uc_hook h)
 {
 	uc_hook_del(cpu->uc, h);
+	uc_ctl_flush_tb(cpu->uc); /* the last one gone, code may take the fast path again */
 }
 
 void cpu_set_breakpoints(struct cpu *cpu, const uint64_t *addrs, unsigned n)

@@ -4,8 +4,9 @@
  * - cpu->stop_at: cpu_run returns CPU_STOP_DEBUG (reason CPU_DEBUG_TIME) when virtual time
  *   reaches it, before anything at that boundary happens (interrupts, VM exits);
  * - breakpoints: RIP reached an address, the instruction not yet executed;
- * - watchpoints: an instruction read or wrote a watched range; the stop comes at the end of
- *   its block (the engine steps the block again for the exact instruction);
+ * - watchpoints: an instruction read or wrote a watched range of physical memory (through
+ *   any mapping); the stop comes at the end of its block (the engine steps the block again for
+ *   the exact instruction);
  * - the hooks below: an event about to be delivered (held back and delivered when the run goes
  *   on), a VM exit or a SYSCALL just performed.
  *
@@ -63,7 +64,9 @@ struct cpu_held_event {
 /*
  * Breakpoints: an array the debugger owns, looked at when a block starts (no Unicorn code hook:
  * with one, Unicorn stops synchronising RIP when a run stops between blocks). Watchpoints are
- * Unicorn memory hooks (adding one retranslates: ~10 ms).
+ * Unicorn memory hooks on physical addresses (host-physical in VMX non-root operation): Unicorn
+ * calls them only from its slow memory path, which code translated while a memory hook exists
+ * always takes, so inserting or removing one flushes every translation.
  */
 void cpu_set_breakpoints(struct cpu *cpu, const uint64_t *addrs, unsigned n);
 bool cpu_break_check(struct cpu *cpu, uint64_t pc, uint32_t size); /* on_block: cpu/debug.c */

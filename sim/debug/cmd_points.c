@@ -263,11 +263,12 @@ static enum dbg_cmd_result watch(struct dbg_session *s, const struct dbg_args *a
 		return dbg_cmd_error(out, a, "expected ADDR [LEN]");
 	if (!dbg_parse_value(s, a->argv[0], &addr))
 		return dbg_cmd_error(out, a, "bad address '%s'", a->argv[0]);
-	if (a->argc == 2 && (!dbg_parse_number(a->argv[1], &len) || len == 0 || len > 4096))
-		return dbg_cmd_error(out, a, "bad length '%s' (1..4096)", a->argv[1]);
+	if (a->argc == 2 && (!dbg_parse_number(a->argv[1], &len) || len == 0 || len > DBG_WATCH_MAX))
+		return dbg_cmd_error(out, a, "bad length '%s' (1..%d)", a->argv[1], DBG_WATCH_MAX);
 	int id = dbg_watch_add(s->dbg, addr, len, how);
 	if (id < 0)
-		return dbg_cmd_error(out, a, "cannot watch %#" PRIx64 "+%" PRIu64, addr, len);
+		return dbg_cmd_error(out, a, "cannot watch %#" PRIx64 "+%" PRIu64 ": not mapped to RAM "
+				     "now, or too many points", addr, len);
 	fprintf(out, "%s %d: %s, %" PRIu64 " bytes\n", kind[how], id,
 		dbg_addr_sym(s, addr, sym, sizeof sym), len);
 	return DBG_CMD_OK;

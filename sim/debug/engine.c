@@ -84,8 +84,11 @@ static bool on_breakpoint(void *opaque, struct cpu *cpu, uint64_t addr)
 	return true;
 }
 
-/* The access [addr, addr + size) overlaps a watched range the way it watches. */
-static bool on_watchpoint(void *opaque, struct cpu *cpu, uint64_t addr, unsigned size, bool write)
+/*
+ * The access to physical [pa, pa + size) overlaps watched memory the way it watches; the stop
+ * names the first byte it touched there by the watchpoint's own (linear) address.
+ */
+static bool on_watchpoint(void *opaque, struct cpu *cpu, uint64_t pa, unsigned size, bool write)
 {
 	struct dbg *d = opaque;
 	(void)cpu;
@@ -94,10 +97,14 @@ static bool on_watchpoint(void *opaque, struct cpu *cpu, uint64_t addr, unsigned
 		return false;
 	for (unsigned i = 0; i < DBG_POINTS_MAX; i++) {
 		const struct dbg_point *p = &d->points[i];
-		if (p->id && p->len && addr < p->addr + p->len && p->addr < addr + size &&
-		    (p->how & (write ? DBG_WATCH_WRITE : DBG_WATCH_READ))) {
+		if (!p->id || !(p->how & (write ? DBG_WATCH_WRITE : DBG_WATCH_READ)))
+			continue;
+		for (unsigned j = 0; j < p->pieces; j++) {
+			const struct dbg_piece *q = &p->piece[j];
+			if (pa >= q->pa + q->len || q->pa >= pa + size)
+				continue;
 			d->hit = (struct dbg_stop){ .kind = DBG_STOP_WATCHPOINT, .bp = p->id,
-						    .data_addr = addr > p->addr ? addr : p->addr };
+						    .data_addr = q->va + (pa > q->pa ? pa - q->pa : 0) };
 			return true;
 		}
 	}

@@ -107,9 +107,17 @@ struct dbg_stop dbg_reverse_continue(struct dbg *d);
 /* Why reverse execution is unavailable, or NULL if it is available. */
 const char *dbg_reverse_unavailable(const struct dbg *d);
 
-/* ---- breakpoints and watchpoints (linear addresses; ids > 0; -1 on error) ---- */
+/*
+ * ---- breakpoints and watchpoints (linear addresses; ids > 0; -1 on error) ----
+ * A watchpoint watches the memory its range maps to when it is set (the current translation;
+ * through EPT in non-root operation): accesses through any mapping stop, hv's copy helpers
+ * writing a guest's page as much as the guest. -1 if part of the range is not mapped to RAM.
+ */
+#define DBG_WATCH_MAX 4096 /* bytes; a range covers at most two pages */
 int dbg_break_add(struct dbg *d, uint64_t addr, bool temporary);
 int dbg_watch_add(struct dbg *d, uint64_t addr, uint64_t len, enum dbg_watch how);
+/* The same for a range of machine-physical memory. */
+int dbg_watch_add_phys(struct dbg *d, uint64_t pa, uint64_t len, enum dbg_watch how);
 bool dbg_point_del(struct dbg *d, int id);
 /* The id of the breakpoint at addr (or watchpoint at addr/len/how), or -1. */
 int dbg_break_find(const struct dbg *d, uint64_t addr);

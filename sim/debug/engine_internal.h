@@ -9,13 +9,20 @@
 
 #define DBG_POINTS_MAX 64
 
+/* The part of a watched range on one page: its linear and physical address, and its hook. */
+struct dbg_piece {
+	uint64_t va, pa, len;
+	uc_hook hook;
+};
+
 /* A breakpoint (len 0) or watchpoint; id 0: a free slot. */
 struct dbg_point {
 	int id;
 	uint64_t addr, len;
 	enum dbg_watch how;
 	bool temporary;
-	uc_hook hook;
+	struct dbg_piece piece[2]; /* a watchpoint's memory: DBG_WATCH_MAX spans two pages at most */
+	unsigned pieces;
 };
 
 struct dbg {

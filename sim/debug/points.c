@@ -26,14 +26,23 @@ static void sync_breaks(struct dbg *d)
 	cpu_set_breakpoints(&d->m.cpu, d->break_addrs, n);
 }
 
+static void remove_pieces(struct dbg *d, struct dbg_point *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		cpu_watch_remove(&d->m.cpu, p->piece[i].hook);
+}
+
 static bool insert(struct dbg *d, struct dbg_point *p)
 {
-	struct cpu *cpu = &d->m.cpu;
-
-	if (!p->len)
-		return true;
-	return cpu_watch_insert(cpu, p->addr, p->len, p->how & DBG_WATCH_READ,
-				p->how & DBG_WATCH_WRITE, &p->hook);
+	for (unsigned i = 0; i < p->pieces; i++) {
+		struct dbg_piece *q = &p->piece[i];
+		if (!cpu_watch_insert(&d->m.cpu, q->pa, q->len, p->how & DBG_WATCH_READ,
+				      p->how & DBG_WATCH_WRITE, &q->hook)) {
+			remove_pieces(d, p, i);
+			return false;
+		}
+	}
+	return true;
 }
 
 static int add(struct dbg *d, const struct dbg_point *want)
@@ -57,11 +66,44 @@ int dbg_break_add(struct dbg *d, uint64_t addr, bool temporary)
 	return add(d, &(struct dbg_point){ .addr = addr, .temporary = temporary });
 }
 
+/* The range's memory, page by page: physical as given, or translated now; false if not RAM. */
+static bool find_pieces(struct dbg *d, struct dbg_point *p, bool phys)
+{
+	struct cpu *cpu = &d->m.cpu;
+	struct mmu_regs regs;
+
+	if (!p->len || p->len > DBG_WATCH_MAX || p->addr + p->len - 1 < p->addr ||
+	    !(p->how & DBG_WATCH_ACCESS))
+		return false;
+	cpu_mmu_regs(cpu, &regs);
+	for (uint64_t va = p->addr, left = p->len; left; p->pieces++) {
+		uint64_t chunk = 0x1000 - (va & 0xfff), pa = va;
+		if (chunk > left)
+			chunk = left;
+		if ((!phys && !cpu_probe(cpu, &regs, va, &pa)) || !phys_host(&cpu->phys, pa, chunk))
+			return false;
+		p->piece[p->pieces] = (struct dbg_piece){ .va = va, .pa = pa, .len = chunk };
+		va += chunk;
+		left -= chunk;
+	}
+	return true;
+}
+
+static int watch_add(struct dbg *d, uint64_t addr, uint64_t len, enum dbg_watch how, bool phys)
+{
+	struct dbg_point p = { .addr = addr, .len = len, .how = how };
+
+	return find_pieces(d, &p, phys) ? add(d, &p) : -1;
+}
+
 int dbg_watch_add(struct dbg *d, uint64_t addr, uint64_t len, enum dbg_watch how)
 {
-	if (!len || addr + len - 1 < addr || !(how & DBG_WATCH_ACCESS))
-		return -1;
-	return add(d, &(struct dbg_point){ .addr = addr, .len = len, .how = how });
+	return watch_add(d, addr, len, how, false);
+}
+
+int dbg_watch_add_phys(struct dbg *d, uint64_t pa, uint64_t len, enum dbg_watch how)
+{
+	return watch_add(d, pa, len, how, true);
 }
 
 bool dbg_point_del(struct dbg *d, int id)
@@ -70,8 +112,7 @@ bool dbg_point_del(struct dbg *d, int id)
 		struct dbg_point *p = &d->points[i];
 		if (!p->id || p->id != id)
 			continue;
-		if (p->len)
-			cpu_watch_remove(&d->m.cpu, p->hook);
+		remove_pieces(d, p, p->pieces);
 		memset(p, 0, sizeof *p);
 		sync_breaks(d);
 		return true;

@@ -14,6 +14,7 @@
 #include "sim/lapic.h"
 #include "sim/statehash.h"
 #include "tests/lib/harness.h"
+#include "tests/sim/gdbstub_test.h"
 
 struct target {
 	struct machine_config cfg;
@@ -336,6 +337,42 @@ START_TEST(watchpoint_stops_at_the_store)
 END_TEST
 
 /*
+ * A watchpoint on hv's own data, at its linked (higher-half) address, set inside a hypercall:
+ * the plain `in_hypercall = false` store in hypercall() writes a page long in the TLB, from code
+ * translated long before. The stop comes right after that store: the flag reads 0 there and 1
+ * one instruction earlier, and RIP is in hypercall() (nm).
+ */
+START_TEST(watchpoint_sees_a_plain_store_to_hvs_data)
+{
+	struct target t;
+	struct dbg *d = open_hv(&t, HV, PV, SMAP_GUEST);
+	uint64_t flag = nm_address(build_path(HV), "in_hypercall"), fn, fn_end, unused;
+	uint8_t now = 0xff, before = 0xff;
+
+	ck_assert(nm_symbol(build_path(HV), "hypercall", &fn, &fn_end));
+	ck_assert(nm_symbol(build_path(HV), "in_hypercall", &flag, &unused));
+	int bp = dbg_break_add(d, nm_address(build_path(HV), "hc_console_write"), false);
+	ck_assert_int_gt(bp, 0);
+	struct dbg_stop st = dbg_continue(d);
+	ck_assert_msg(st.kind == DBG_STOP_BREAKPOINT, "stop %d: %s", st.kind, st.text);
+	ck_assert(dbg_point_del(d, bp));
+	ck_assert_int_gt(dbg_watch_add(d, flag, 1, DBG_WATCH_WRITE), 0);
+
+	st = dbg_continue(d);
+	ck_assert_msg(st.kind == DBG_STOP_WATCHPOINT, "stop %d: %s", st.kind, st.text);
+	ck_assert_uint_eq(st.data_addr, flag);
+	ck_assert(dbg_read_virt(d, flag, &now, 1));
+	uint64_t rip = dbg_reg(d, UC_X86_REG_RIP);
+	ck_assert_msg(rip > fn && rip < fn_end, "stopped at %#" PRIx64 ", hypercall() at %#" PRIx64, rip, fn);
+	st = dbg_reverse_stepi(d);
+	ck_assert(dbg_read_virt(d, flag, &before, 1));
+	ck_assert_uint_eq(now, 0);
+	ck_assert_uint_eq(before, 1);
+	close_hv(d, &t);
+}
+END_TEST
+
+/*
  * CR8 is the APIC's task priority, for the debugger as for MOV (SDM Vol. 3, 11.8.6.1):
  * CR8[3:0] = TPR[7:4], and writing CR8 clears TPR[3:0]. Unicorn has no CR8 of its own.
  */
@@ -367,6 +404,7 @@ Suite *suite_debug_engine(void)
 	tcase_add_test(tc, reverse_stepi_returns_to_each_previous_instruction);
 	tcase_add_test(tc, reverse_continue_finds_the_previous_hit);
 	tcase_add_test(tc, watchpoint_stops_at_the_store);
+	tcase_add_test(tc, watchpoint_sees_a_plain_store_to_hvs_data);
 	tcase_add_test(tc, cr8_is_the_apics_task_priority);
 	suite_add_tcase(s, tc);
 	return s;

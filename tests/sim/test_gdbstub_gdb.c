@@ -295,6 +295,39 @@ START_TEST(gdb_watchpoint_stops_in_hv)
 }
 END_TEST
 
+static const char plain_store_script[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"target remote @SOCK@\n"
+	"break hc_console_write\n"
+	"continue\n"
+	"watch in_hypercall\n"
+	"continue\n"
+	"printf \"@@PC %lx\\n\", $pc\n";
+
+/*
+ * A watchpoint (Z2) on hv's flag, set inside the hypercall, stops after the plain store that
+ * clears it on the way out (`in_hypercall = false` in hypercall()): gdb shows the old and new
+ * value, and the stop is in hypercall() by nm.
+ */
+START_TEST(gdb_watchpoint_sees_a_plain_store)
+{
+	struct stub s;
+	uint64_t start, end;
+
+	if (!have_gdb())
+		return;
+	ck_assert(nm_symbol(build_path(HV), "hypercall", &start, &end));
+	stub_start_smap_demo(&s);
+	char *out = run_gdb(&s, plain_store_script);
+	stub_finish(&s, NULL);
+	expect_in(out, "atchpoint 2: in_hypercall\n\nOld value = true\nNew value = false", out);
+	uint64_t pc = printed(out, "PC");
+	ck_assert_msg(pc > start && pc < end, "stopped at %" PRIx64 ", not in hypercall():\n%s", pc, out);
+	free(out);
+}
+END_TEST
+
 static const char migrate_script[] =
 	"set pagination off\n"
 	"set confirm off\n"
@@ -375,6 +408,7 @@ void gdbstub_add_gdb_tests(Suite *s)
 	tcase_add_test(tc, gdb_follows_a_hypercall_into_the_smap_fault);
 	tcase_add_test(tc, gdb_reverse_stepi_restores_every_register);
 	tcase_add_test(tc, gdb_watchpoint_stops_in_hv);
+	tcase_add_test(tc, gdb_watchpoint_sees_a_plain_store);
 	tcase_add_test(tc, gdb_debugs_a_migration_at_a_pml_full_exit);
 	suite_add_tcase(s, tc);
 }
