@@ -346,11 +346,11 @@ START_TEST(watchpoint_sees_a_plain_store_to_hvs_data)
 {
 	struct target t;
 	struct dbg *d = open_hv(&t, HV, PV, SMAP_GUEST);
-	uint64_t flag = nm_address(build_path(HV), "in_hypercall"), fn, fn_end, unused;
+	uint64_t flag, flag_end, fn, fn_end;
 	uint8_t now = 0xff, before = 0xff;
 
 	ck_assert(nm_symbol(build_path(HV), "hypercall", &fn, &fn_end));
-	ck_assert(nm_symbol(build_path(HV), "in_hypercall", &flag, &unused));
+	ck_assert(nm_symbol(build_path(HV), "in_hypercall", &flag, &flag_end));
 	int bp = dbg_break_add(d, nm_address(build_path(HV), "hc_console_write"), false);
 	ck_assert_int_gt(bp, 0);
 	struct dbg_stop st = dbg_continue(d);
