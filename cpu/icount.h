@@ -37,14 +37,19 @@ unsigned icount_before(struct cpu *cpu, uint64_t pc, uint64_t rip);
 /* The address 'n' instructions of straight-line code after 'rip', or 0 if they cannot be decoded. */
 uint64_t icount_skip(struct cpu *cpu, uint64_t rip, uint64_t n);
 
+/* The block's count if the table knows it, else 0: one probe, no call. */
+static inline unsigned icount_probe(struct icount_cache *c, uint64_t pc, uint32_t size)
+{
+	const struct icount_slot *s = &icount_slots(c)[(pc ^ (pc >> 16) ^ size) & (ICACHE_SLOTS - 1)];
+	return s->pc == pc && s->size == size ? s->count : 0;
+}
+
 /* Runs once per executed block: a hit is one table probe (measured by `make bench`). */
 static inline unsigned icount_lookup(struct cpu *cpu, struct icount_cache *c, uint64_t pc,
 				     uint32_t size)
 {
-	struct icount_slot *s = &icount_slots(c)[(pc ^ (pc >> 16) ^ size) & (ICACHE_SLOTS - 1)];
-	if (__builtin_expect(s->pc == pc && s->size == size && s->count, 1))
-		return s->count;
-	return icount_block(cpu, pc, size);
+	unsigned n = icount_probe(c, pc, size);
+	return __builtin_expect(n != 0, 1) ? n : icount_block(cpu, pc, size);
 }
 
 #endif
