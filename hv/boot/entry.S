@@ -12,6 +12,13 @@
 #define MB1_FLAG_ADDRESS (1 << 16)
 #define MB1_FLAGS (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMINFO | MB1_FLAG_ADDRESS)
 
+/* Multiboot2 2.0, 3.1.1-3.1.6: header, then tags (each 8-byte aligned), ending with type 0. */
+#define MB2_HEADER_MAGIC 0xe85250d6
+#define MB2_ARCH_I386 0
+#define MB2_TAG_END 0
+#define MB2_TAG_ADDRESS 2
+#define MB2_TAG_ENTRY 3
+
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
@@ -29,6 +36,24 @@
 mb_header:
 	.long MB1_HEADER_MAGIC, MB1_FLAGS, -(MB1_HEADER_MAGIC + MB1_FLAGS)
 	.long mb_header, __load_start, __load_end, __bss_end, hv_entry32
+
+	/*
+	 * The same load for a Multiboot2 loader (GRUB's multiboot2): the address tag (3.1.5) says
+	 * what the v1 address fields say, the entry address tag (3.1.6) where to jump. A loader
+	 * that knows both headers may pick either; hv_entry32 takes both magics (boot/multiboot.c).
+	 */
+	.align 8
+mb2_header:
+	.long MB2_HEADER_MAGIC, MB2_ARCH_I386, mb2_header_end - mb2_header
+	.long -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	.short MB2_TAG_ADDRESS, 0
+	.long 24, mb2_header, __load_start, __load_end, __bss_end
+	.short MB2_TAG_ENTRY, 0
+	.long 12, hv_entry32
+	.align 8
+	.short MB2_TAG_END, 0
+	.long 8
+mb2_header_end:
 
 	.section .boot.text, "ax"
 	.code32

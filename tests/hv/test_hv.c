@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/lib/harness.h"
 
@@ -105,6 +106,70 @@ static void expect_contains(const struct run_result *r, const char *s)
 {
 	ck_assert_msg(strstr(r->out, s), "expected \"%s\" in the output:\n%s\n%s", s, r->out, r->err);
 }
+
+#define MEMSTRESS "wss=2M rate=2000 duration=40M"
+
+/* ---- booting ---- */
+
+/*
+ * A copy of hv.elf (as build/REL) with one Multiboot header's magic cleared: the first match of
+ * 'magic' at 'align' within the first 'window' bytes (Multiboot 3.1.1; Multiboot2 3.1.1).
+ */
+static void copy_without_header(const char *rel, uint32_t magic, size_t window, size_t align)
+{
+	FILE *in = fopen(build_path("hv/hv.elf"), "rb");
+	static uint8_t img[4 << 20];
+	ck_assert_ptr_nonnull(in);
+	size_t n = fread(img, 1, sizeof img, in);
+	fclose(in);
+	ck_assert(n > window && n < sizeof img);
+	bool found = false;
+	for (size_t off = 0; off + 4 <= window && !found; off += align) {
+		uint32_t v = (uint32_t)img[off] | (uint32_t)img[off + 1] << 8 |
+			     (uint32_t)img[off + 2] << 16 | (uint32_t)img[off + 3] << 24;
+		if (v == magic) {
+			memset(img + off, 0, 4);
+			found = true;
+		}
+	}
+	ck_assert_msg(found, "no header magic %#x in hv.elf", magic);
+	FILE *out = fopen(build_path(rel), "wb");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(fwrite(img, 1, n, out), n);
+	fclose(out);
+}
+
+/*
+ * hv carries both headers, for QEMU's -kernel (v1 only) and GRUB's multiboot2 alike. Booted by
+ * either alone, it must read the same command line, modules and RAM: the same migration,
+ * byte for byte, as the image with both.
+ */
+START_TEST(boots_alike_through_multiboot_1_and_2)
+{
+	static const struct {
+		const char *rel;
+		uint32_t magic; /* the header to clear */
+		size_t window, align;
+	} copies[] = {
+		{ "hv/hv-mb1-only.elf", 0xe85250d6u, 32768, 8 },
+		{ "hv/hv-mb2-only.elf", 0x1badb002u, 8192, 4 },
+	};
+	struct run_result both, one;
+	char cmdline[] = "guest=vmx migrate tracker=pml";
+
+	run_hv(&both, "hv/hv.elf", cmdline, workload("workloads/memstress.elf", MEMSTRESS), NULL);
+	ck_assert_msg(both.exit_code == 0, "exit %d\n%s%s", both.exit_code, both.out, both.err);
+	for (unsigned i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+		copy_without_header(copies[i].rel, copies[i].magic, copies[i].window, copies[i].align);
+		run_hv(&one, copies[i].rel, cmdline, workload("workloads/memstress.elf", MEMSTRESS), NULL);
+		unlink(build_path(copies[i].rel));
+		ck_assert_msg(one.exit_code == 0, "%s: exit %d\n%s", copies[i].rel, one.exit_code, one.err);
+		ck_assert_str_eq(one.out, both.out);
+		run_result_free(&one);
+	}
+	run_result_free(&both);
+}
+END_TEST
 
 /* ---- guests and hypercalls ---- */
 
@@ -245,7 +310,6 @@ END_TEST
 
 /* ---- live migration ---- */
 
-#define MEMSTRESS "wss=2M rate=2000 duration=40M"
 
 static const char *const trackers[] = { "pml", "wp", "scan" };
 
@@ -384,6 +448,7 @@ Suite *suite_hv(void)
 {
 	Suite *s = suite_create("hv");
 	TCase *g = tcase_create("guests");
+	tcase_add_test(g, boots_alike_through_multiboot_1_and_2);
 	tcase_add_loop_test(g, hello_in_each_guest_type, 0, 2);
 	tcase_add_loop_test(g, hypercalls_good_and_bad_pointers, 0, 2);
 	tcase_add_loop_test(g, bad_module_is_refused_not_fatal, 0, 2);
