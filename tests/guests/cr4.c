@@ -45,14 +45,6 @@ static const unsigned reserved_bits[] = { 15, 26, 29, 31, 32, 63 };
 
 static unsigned failures, checks;
 
-bool probe_mov_cr4(uint64_t value);
-__asm__(".text\n.globl probe_mov_cr4\nprobe_mov_cr4:\n"
-	"  mov last_trap(%rip), %r8\n"
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
-	"  mov %rdi, %cr4\n"
-	"1: movq $0, trap_fixup(%rip)\n"
-	"  xor %eax, %eax; cmp last_trap(%rip), %r8; setne %al; ret\n");
-
 /* "PASS CR4.SMAP (CPUID.7.0:EBX[20] = 0): #GP(0)"; 'flag' NULL: the name says it all. */
 static void verdict(bool ok, const char *name, const char *flag, bool supported, const char *what)
 {

@@ -46,19 +46,7 @@ static uint8_t user_stack[8192] __attribute__((aligned(4096)));
 static unsigned failures, checks;
 uint64_t saved_probe_rsp;
 
-/*
- * Probes: arm trap_fixup (traps.c) with the recovery label, run one instruction, and return
- * whether an exception was recorded. The count is kept in r8: RDMSR writes EDX:EAX.
- * 'after' runs at the recovery label (the handler resumes there with the pushed RSP).
- */
-#define PROBE(name, body, after)                                                 \
-	".globl " name "\n" name ":\n"                                           \
-	"  mov last_trap(%rip), %r8\n"                                           \
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"                      \
-	body "\n"                                                                \
-	"1: " after "\n"                                                         \
-	"  movq $0, trap_fixup(%rip)\n"                                           \
-	"  xor %eax, %eax; cmp last_trap(%rip), %r8; setne %al; ret\n"
+/* Probes (TRAPS_PROBE, traps.h): 'after' runs with the RSP the handler resumed with. */
 bool probe_ud(void);
 bool probe_int3(void);
 bool probe_rdmsr(uint32_t msr);
@@ -67,12 +55,12 @@ bool probe_load_ds(uint16_t sel);
 bool probe_ud_on_stack(uint64_t rsp); /* UD2 with RSP = rsp */
 extern char probe_ud_insn[], probe_int3_insn[], user_ud[], user_ud_end[];
 __asm__(".text\n"
-	PROBE("probe_ud", "probe_ud_insn: ud2", "")
-	PROBE("probe_int3", "probe_int3_insn: int3", "")
-	PROBE("probe_rdmsr", "  mov %edi, %ecx; rdmsr", "")
-	PROBE("probe_load", "  mov (%rdi), %rax", "")
-	PROBE("probe_load_ds", "  mov %di, %ds", "")
-	PROBE("probe_ud_on_stack", "  mov %rsp, saved_probe_rsp(%rip); mov %rdi, %rsp; ud2",
+	TRAPS_PROBE("probe_ud", "probe_ud_insn: ud2", "")
+	TRAPS_PROBE("probe_int3", "probe_int3_insn: int3", "")
+	TRAPS_PROBE("probe_rdmsr", "  mov %edi, %ecx; rdmsr", "")
+	TRAPS_PROBE("probe_load", "  mov (%rdi), %rax", "")
+	TRAPS_PROBE("probe_load_ds", "  mov %di, %ds", "")
+	TRAPS_PROBE("probe_ud_on_stack", "  mov %rsp, saved_probe_rsp(%rip); mov %rdi, %rsp; ud2",
 	      "mov saved_probe_rsp(%rip), %rsp")
 	"user_ud: ud2\nuser_ud_end: int $0x80\n");
 

@@ -54,15 +54,6 @@ static uint64_t read_cr8(void)
 	return v;
 }
 
-/* MOV to CR8 that may fault: true if it trapped (details in last_trap). */
-bool probe_mov_cr8(uint64_t value);
-__asm__(".text\n.globl probe_mov_cr8\nprobe_mov_cr8:\n"
-	"  mov last_trap(%rip), %r8\n"
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
-	"  mov %rdi, %cr8\n"
-	"1: movq $0, trap_fixup(%rip)\n"
-	"  xor %eax, %eax; cmp last_trap(%rip), %r8; setne %al; ret\n");
-
 static void expect(const char *what, bool ok)
 {
 	printk("%s %s\n", ok ? "PASS" : "FAIL", what);

@@ -172,18 +172,12 @@ void traps_init(void)
 
 /* Probes: arm trap_fixup with the recovery label, do one access, report whether it trapped. */
 __asm__(".text\n"
-	".globl probe_read\nprobe_read:\n"
-	"  mov last_trap(%rip), %rdx\n"
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
-	"  movb (%rdi), %al\n"
-	"1: movq $0, trap_fixup(%rip)\n"
-	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
-	".globl probe_write\nprobe_write:\n"
-	"  mov last_trap(%rip), %rdx\n"
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
-	"  movb $0x5a, (%rdi)\n"
-	"1: movq $0, trap_fixup(%rip)\n"
-	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
+	TRAPS_PROBE("probe_read", "  movb (%rdi), %al", "")
+	TRAPS_PROBE("probe_write", "  movb $0x5a, (%rdi)", "")
+	TRAPS_PROBE("probe_stac", "  stac", "")
+	TRAPS_PROBE("probe_clac", "  clac", "")
+	TRAPS_PROBE("probe_mov_cr4", "  mov %rdi, %cr4", "")
+	TRAPS_PROBE("probe_mov_cr8", "  mov %rdi, %cr8", "")
 	".globl probe_call\nprobe_call:\n"
 	"  mov last_trap(%rip), %rdx\n"
 	"  push %rdx\n"
@@ -192,16 +186,4 @@ __asm__(".text\n"
 	"  jmp 2f\n"
 	"1: add $8, %rsp\n" /* the faulting call pushed its return address */
 	"2: pop %rdx; movq $0, trap_fixup(%rip)\n"
-	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
-	".globl probe_stac\nprobe_stac:\n"
-	"  mov last_trap(%rip), %rdx\n"
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
-	"  stac\n"
-	"1: movq $0, trap_fixup(%rip)\n"
-	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n"
-	".globl probe_clac\nprobe_clac:\n"
-	"  mov last_trap(%rip), %rdx\n"
-	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"
-	"  clac\n"
-	"1: movq $0, trap_fixup(%rip)\n"
 	"  xor %eax, %eax; cmp last_trap(%rip), %rdx; setne %al; ret\n");

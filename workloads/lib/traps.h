@@ -47,6 +47,22 @@ bool probe_write(volatile void *p);
 bool probe_call(const void *fn);
 bool probe_stac(void);
 bool probe_clac(void);
+bool probe_mov_cr4(uint64_t value);
+bool probe_mov_cr8(uint64_t value);
+
+/*
+ * A probe in assembly (a top-level __asm__ in .text): arm trap_fixup with the recovery label
+ * 1, run 'body', and return whether an exception was recorded. The count is kept in r8 (RDMSR
+ * writes EDX:EAX). 'after' runs at the recovery label, where the handler resumes after a trap.
+ */
+#define TRAPS_PROBE(name, body, after)                                           \
+	".globl " name "\n" name ":\n"                                           \
+	"  mov last_trap(%rip), %r8\n"                                           \
+	"  lea 1f(%rip), %rax; mov %rax, trap_fixup(%rip)\n"                      \
+	body "\n"                                                                \
+	"1: " after "\n"                                                         \
+	"  movq $0, trap_fixup(%rip)\n"                                           \
+	"  xor %eax, %eax; cmp last_trap(%rip), %r8; setne %al; ret\n"
 
 /*
  * Run 'fn' at CPL 3 on 'stack' (addresses as ring 3 sees them), with RDI = arg. The user code
