@@ -39,6 +39,12 @@ static void add_region(uint64_t e, struct boot_params *bp)
 		bp->ram[bp->nram++] = (struct boot_region){ rd64(e), rd64(e + 8) };
 }
 
+/* Without a memory map: mem_upper KiB of RAM from 1 MiB (v1 3.3, v2 3.6.4). */
+static void add_upper_memory(uint64_t kib, struct boot_params *bp)
+{
+	bp->ram[bp->nram++] = (struct boot_region){ 1ull << 20, kib << 10 };
+}
+
 static void read_mmap(uint32_t addr, uint32_t len, struct boot_params *bp)
 {
 	/* 3.3: entries are {size, base_addr, length, type}; 'size' excludes itself. */
@@ -86,8 +92,8 @@ static void read_mb2(uint32_t info, struct boot_params *bp)
 				add_region(e, bp);
 		}
 	}
-	if (!mmap && mem_upper) /* KiB from 1 MiB */
-		bp->ram[bp->nram++] = (struct boot_region){ 1ull << 20, mem_upper << 10 };
+	if (!mmap && mem_upper)
+		add_upper_memory(mem_upper, bp);
 }
 
 bool boot_params_read(uint32_t magic, uint32_t info, struct boot_params *bp)
@@ -106,7 +112,7 @@ bool boot_params_read(uint32_t magic, uint32_t info, struct boot_params *bp)
 		read_modules(rd32(info + 24), rd32(info + 20), bp);
 	if (flags & MB1_INFO_MMAP)
 		read_mmap(rd32(info + 48), rd32(info + 44), bp);
-	else if (flags & MB1_INFO_MEM) /* mem_upper KiB from 1 MiB */
-		bp->ram[bp->nram++] = (struct boot_region){ 1ull << 20, (uint64_t)rd32(info + 8) << 10 };
+	else if (flags & MB1_INFO_MEM)
+		add_upper_memory(rd32(info + 8), bp);
 	return true;
 }

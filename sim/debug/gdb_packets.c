@@ -304,9 +304,8 @@ static void pkt_insert_point(struct gdb_client *c, const char *args)
 	if (p.type <= '1')
 		p.id = dbg_break_add(c->s->dbg, p.addr, false);
 	else
-		p.id = !p.len ? -1 : c->s->phys ?
-			dbg_watch_add_phys(c->s->dbg, p.addr, p.len, watch_how[(unsigned char)p.type]) :
-			dbg_watch_add(c->s->dbg, p.addr, p.len, watch_how[(unsigned char)p.type]);
+		p.id = !p.len ? -1 : (c->s->phys ? dbg_watch_add_phys : dbg_watch_add)(
+			c->s->dbg, p.addr, p.len, watch_how[(unsigned char)p.type]);
 	if (p.id < 0) {
 		reply(c, E_REFUSED);
 		return;
